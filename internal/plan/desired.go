@@ -31,6 +31,11 @@ type Settings struct {
 	Membership        MembershipMode `yaml:"membership,omitempty" json:"membership,omitempty"`
 	MaxDeletions      *int           `yaml:"max_deletions,omitempty" json:"max_deletions,omitempty" jsonschema:"minimum=0,default=5"`
 	MaxRemovalPercent *float64       `yaml:"max_removal_percent,omitempty" json:"max_removal_percent,omitempty" jsonschema:"minimum=0,maximum=100,default=25"`
+
+	// At holds the places of settings keys ("scope.organizations[0]",
+	// "protected[1]", ...), so the diff can name where a setting that
+	// only live data proves wrong stands in the file.
+	At Positions `yaml:"-" json:"-"`
 }
 
 // Scope selects the live users this file governs. An empty list means no
