@@ -636,7 +636,7 @@ func (x *differ) exclusiveRoles() {
 		for _, m := range x.roles[r].role.Members {
 			lu := x.byID[m.ID]
 			if lu == nil {
-				x.warnf("role[%q] lists member id %d (%s) that is not among the live users; ninjaops leaves that membership alone", x.roles[r].label, m.ID, cmp.Or(m.Email, "no email"))
+				x.warnf("role[%q] lists member id %d (%q) that is not among the live users; ninjaops leaves that membership alone", x.roles[r].label, m.ID, m.Email)
 				continue
 			}
 			k := strings.ToLower(lu.Email)

@@ -520,7 +520,7 @@ func TestDiffRoles(t *testing.T) {
 			live: func(s *ninjaone.Snapshot) {
 				s.Roles[4].Members = []ninjaone.RoleMember{{ID: 99, Email: "ghost@customer.example"}}
 			},
-			warnings: []string{`role["Approvers"] lists member id 99 (ghost@customer.example) that is not among the live users; ninjaops leaves that membership alone`},
+			warnings: []string{`role["Approvers"] lists member id 99 ("ghost@customer.example") that is not among the live users; ninjaops leaves that membership alone`},
 		},
 		{
 			name: "unknown role and role of the other type name the roles that exist",
