@@ -94,9 +94,9 @@ type differ struct {
 	scopeDomain map[string]bool
 	scopeOrgs   map[int32]bool
 
-	listed   map[string]bool         // lower-cased emails the file lists
-	declares map[string]map[int]bool // lower-cased email -> roles it declares; nil: roles not managed
-	deleted  map[int32]bool          // live users this plan deletes
+	listed   map[string]bool  // lower-cased emails the file lists
+	declares map[string][]int // lower-cased email -> roles it declares; absent: roles not managed
+	deleted  map[int32]bool   // live users this plan deletes
 
 	changes   []Change
 	removing  map[membership]bool
@@ -116,9 +116,9 @@ func newDiffer(d *Desired, live *ninjaone.Snapshot) *differ {
 		unmanagedMode: cmp.Or(d.Settings.UnmanagedUsers, UnmanagedReport),
 		byEmail:       make(map[string][]*ninjaone.User, len(live.Technicians)+len(live.EndUsers)),
 		byID:          make(map[int32]*ninjaone.User, len(live.Technicians)+len(live.EndUsers)),
-		memberOf:      make(map[int32][]int),
+		memberOf:      make(map[int32][]int, len(live.Technicians)+len(live.EndUsers)),
 		listed:        make(map[string]bool, len(d.Users)),
-		declares:      make(map[string]map[int]bool, len(d.Users)),
+		declares:      make(map[string][]int, len(d.Users)),
 		deleted:       make(map[int32]bool),
 		removing:      make(map[membership]bool),
 		skipped:       make(map[string][]string),
@@ -231,24 +231,31 @@ func (x *differ) settings() {
 	}
 	for i := range x.d.Roles {
 		r := &x.d.Roles[i]
-		x.resolveRole(r.Name, r.Type, r.At, "name", fmt.Sprintf("in roles[%d]", i))
+		if _, ok := x.roleIndex(r.Name, r.Type); !ok {
+			x.roleError(r.Name, r.Type, r.At, "name", fmt.Sprintf("in roles[%d]", i))
+		}
 	}
 }
 
-// resolveRole finds the live role of type t named name, or records an
-// error naming the roles that exist for t.
-func (x *differ) resolveRole(name string, t UserType, at Positions, key, what string) (int, bool) {
-	idx := x.rolesByName[t][name]
-	switch {
-	case len(idx) == 1:
+// roleIndex finds the one live role of type t named name.
+func (x *differ) roleIndex(name string, t UserType) (int, bool) {
+	if idx := x.rolesByName[t][name]; len(idx) == 1 {
 		return idx[0], true
-	case len(idx) > 1:
+	}
+	return 0, false
+}
+
+// roleError records why name does not resolve to one live role of type t,
+// naming the roles that exist for t.
+func (x *differ) roleError(name string, t UserType, at Positions, key, what string) {
+	idx := x.rolesByName[t][name]
+	if len(idx) > 1 {
 		ids := make([]string, len(idx))
 		for i, j := range idx {
 			ids[i] = strconv.Itoa(int(x.roles[j].role.ID))
 		}
 		x.errorf(at, key, "role %q %s is ambiguous: %s roles with ids %s share the name; rename one of them in NinjaOne", name, what, t, strings.Join(ids, ", "))
-		return 0, false
+		return
 	}
 	var other []string
 	for ot, names := range x.rolesByName {
@@ -263,7 +270,6 @@ func (x *differ) resolveRole(name string, t UserType, at Positions, key, what st
 	} else {
 		x.errorf(at, key, "unknown role %q %s (%s)", name, what, existing)
 	}
-	return 0, false
 }
 
 // roleNames lists the live role names of type t for an error message.
@@ -474,23 +480,23 @@ func (x *differ) listedUser(u *UserSpec) {
 
 	var roles []int
 	if u.Roles != nil {
-		set := make(map[int]bool, len(u.Roles))
+		roles = make([]int, 0, len(u.Roles))
 		ok := true
 		for i, name := range u.Roles {
-			r, found := x.resolveRole(name, u.Type, u.At, fmt.Sprintf("roles[%d]", i), fmt.Sprintf("of user %q", u.Email))
+			r, found := x.roleIndex(name, u.Type)
 			if !found {
+				x.roleError(name, u.Type, u.At, fmt.Sprintf("roles[%d]", i), fmt.Sprintf("of user %q", u.Email))
 				ok = false
 				continue
 			}
-			if !set[r] {
-				set[r] = true
+			if !slices.Contains(roles, r) {
 				roles = append(roles, r)
 			}
 		}
 		if !ok {
 			return
 		}
-		x.declares[k] = set
+		x.declares[k] = roles
 	}
 
 	if lu == nil {
@@ -523,12 +529,10 @@ func (x *differ) listedUser(u *UserSpec) {
 	if u.Roles == nil {
 		return
 	}
-	have := make(map[int]bool)
-	for _, r := range x.memberOf[lu.ID] {
-		have[r] = true
-	}
+	// Users hold a handful of roles: scanning slices beats building maps.
+	have := x.memberOf[lu.ID]
 	for _, r := range roles {
-		if !have[r] {
+		if !slices.Contains(have, r) {
 			x.propose(Change{
 				Address: x.memberAddress(r, k), Kind: MembershipKind, Action: Add,
 				After: x.membershipValues(r, lu.Email, lu.ID), Reason: reasonDeclared,
@@ -536,8 +540,8 @@ func (x *differ) listedUser(u *UserSpec) {
 		}
 	}
 	if x.membership == Authoritative {
-		for _, r := range x.memberOf[lu.ID] {
-			if !x.declares[k][r] {
+		for _, r := range have {
+			if !slices.Contains(roles, r) {
 				x.remove(r, lu, reasonAuthoritative)
 			}
 		}
@@ -569,6 +573,12 @@ func (x *differ) userOrg(u *UserSpec) (int32, string, bool) {
 // user's identity and only the changed fields, so a change elsewhere on
 // the user does not make a saved plan stale.
 func (x *differ) update(u *UserSpec, lu *ninjaone.User, want *Values) {
+	// Most listed users match: compare before building anything.
+	differs := (u.FirstName != "" && u.FirstName != lu.FirstName) || (u.LastName != "" && u.LastName != lu.LastName) ||
+		(u.Type == EndUserUser && (want.OrganizationID != lu.OrganizationID || (u.FullPortalAccess != nil && *u.FullPortalAccess != lu.FullPortalAccess)))
+	if !differs {
+		return
+	}
 	before := &Values{Email: lu.Email, ID: lu.ID, Type: FromAPI(lu.UserType)}
 	after := &Values{Email: lu.Email, ID: lu.ID, Type: before.Type}
 	var fields []string
@@ -643,7 +653,7 @@ func (x *differ) exclusiveRoles() {
 			if len(x.byEmail[k]) > 1 {
 				continue // warned about by unmanagedUsers, or an error if listed
 			}
-			if x.declares[k][r] {
+			if slices.Contains(x.declares[k], r) {
 				continue
 			}
 			x.remove(r, lu, reasonExclusive)
