@@ -32,9 +32,9 @@ type Settings struct {
 	MaxDeletions      *int           `yaml:"max_deletions,omitempty" json:"max_deletions,omitempty" jsonschema:"minimum=0,default=5"`
 	MaxRemovalPercent *float64       `yaml:"max_removal_percent,omitempty" json:"max_removal_percent,omitempty" jsonschema:"minimum=0,maximum=100,default=25"`
 
-	// At holds the places of settings keys ("scope.organizations[0]",
-	// "protected[1]", ...), so the diff can name where a setting that
-	// only live data proves wrong stands in the file.
+	// At holds the places of settings keys ("protected[1]", ...), so the
+	// diff can name where a setting that only live data proves wrong
+	// stands in the file.
 	At Positions `yaml:"-" json:"-"`
 }
 
@@ -44,6 +44,9 @@ type Scope struct {
 	UserTypes     []UserType `yaml:"user_types,omitempty" json:"user_types,omitempty"`
 	EmailDomains  []string   `yaml:"email_domains,omitempty" json:"email_domains,omitempty"`
 	Organizations []string   `yaml:"organizations,omitempty" json:"organizations,omitempty"`
+
+	// At holds the places of scope keys ("organizations[0]", ...).
+	At Positions `yaml:"-" json:"-"`
 }
 
 // RoleSpec declares a role the file governs as a whole.

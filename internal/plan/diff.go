@@ -53,7 +53,9 @@ func Diff(d *Desired, live *ninjaone.Snapshot) (*Plan, error) {
 	x.unmanagedUsers()
 	x.exclusiveRoles()
 	if len(x.diags) > 0 {
-		x.diags.sort()
+		slices.SortStableFunc(x.diags, func(a, b Diagnostic) int {
+			return cmp.Or(cmp.Compare(a.Line, b.Line), cmp.Compare(a.Col, b.Col), cmp.Compare(a.Msg, b.Msg))
+		})
 		return nil, x.diags
 	}
 	return x.finish(), nil
@@ -184,11 +186,12 @@ func newDiffer(d *Desired, live *ninjaone.Snapshot) *differ {
 
 // errorf records a problem at the place of key in the entry at.
 func (x *differ) errorf(at Positions, key string, format string, args ...any) {
+	// The same place Desired.Where names: the key, else the entry.
 	p, ok := at[key]
 	if !ok {
 		p = at[""]
 	}
-	x.diags = append(x.diags, Diagnostic{Where: x.d.Where(at, key), Pos: p, Message: fmt.Sprintf(format, args...)})
+	x.diags = append(x.diags, Diagnostic{Path: x.d.Path, Line: p.Line, Col: p.Col, Msg: fmt.Sprintf(format, args...)})
 }
 
 func (x *differ) warnf(format string, args ...any) {
@@ -213,9 +216,8 @@ func (x *differ) settings() {
 	if len(s.Scope.Organizations) > 0 {
 		x.scopeOrgs = make(map[int32]bool)
 		for i, name := range s.Scope.Organizations {
-			key := fmt.Sprintf("scope.organizations[%d]", i)
 			if o, msg := x.orgNamed(name); msg != "" {
-				x.errorf(s.At, key, "settings.scope.organizations: %s", msg)
+				x.errorf(s.Scope.At, fmt.Sprintf("organizations[%d]", i), "settings.scope.organizations: %s", msg)
 			} else {
 				x.scopeOrgs[o.ID] = true
 			}
@@ -810,30 +812,4 @@ func roleOf(address string) string {
 		return s
 	}
 	return rest[:i]
-}
-
-// Diagnostic is one problem with the desired-state file, at a place in it.
-type Diagnostic struct {
-	Where   string // FILE:LINE:COL, or FILE when the place is unknown
-	Pos     Pos
-	Message string
-}
-
-func (d Diagnostic) String() string { return d.Where + ": " + d.Message }
-
-// Diagnostics is every problem found, in file order; it is an error.
-type Diagnostics []Diagnostic
-
-func (ds Diagnostics) Error() string {
-	lines := make([]string, len(ds))
-	for i, d := range ds {
-		lines[i] = d.String()
-	}
-	return strings.Join(lines, "\n")
-}
-
-func (ds Diagnostics) sort() {
-	slices.SortStableFunc(ds, func(a, b Diagnostic) int {
-		return cmp.Or(cmp.Compare(a.Pos.Line, b.Pos.Line), cmp.Compare(a.Pos.Col, b.Pos.Col), cmp.Compare(a.Message, b.Message))
-	})
 }

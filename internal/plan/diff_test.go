@@ -426,7 +426,7 @@ func TestDiffUsers(t *testing.T) {
 			desired: func() *Desired {
 				d := desired(UnmanagedIgnore)
 				d.Settings.Scope.Organizations = []string{"Acme", "Umbrella"}
-				d.Settings.At = Positions{"scope.organizations[1]": {6, 27}}
+				d.Settings.Scope.At = Positions{"organizations[1]": {6, 27}}
 				return d
 			}(),
 			errs: []string{`ninjaops.yaml:6:27: settings.scope.organizations: unknown organization "Umbrella" (organizations: "Acme", "Customer Inc")`},
