@@ -19,6 +19,12 @@ import (
 	"golang.org/x/term"
 )
 
+// version and commit are set at build time with -ldflags -X.
+var (
+	version = "dev"
+	commit  = "unknown"
+)
+
 // Exit codes, documented in README.md.
 const (
 	exitOK          = 0
