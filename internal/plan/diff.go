@@ -437,6 +437,12 @@ func (x *differ) listedUsers() {
 
 func (x *differ) listedUser(u *UserSpec) {
 	k := strings.ToLower(u.Email)
+	if x.listed[k] {
+		// The loader refuses this; a Desired built another way must not
+		// give two changes one address.
+		x.errorf(u.At, "email", "user %q is listed twice; keep one entry", u.Email)
+		return
+	}
 	x.listed[k] = true
 	matches := x.byEmail[k]
 	if len(matches) > 1 {
@@ -449,12 +455,17 @@ func (x *differ) listedUser(u *UserSpec) {
 	}
 
 	if u.State == Absent {
-		if lu == nil {
+		// Without a live user only the email's domain can be checked.
+		var t UserType
+		var org int32
+		if lu != nil {
+			t, org = FromAPI(lu.UserType), lu.OrganizationID
+		}
+		if why := x.outOfScope(t, u.Email, org); why != "" {
+			x.errorf(u.At, "email", "user %q is outside settings.scope (%s); widen the scope or remove the entry", u.Email, why)
 			return
 		}
-		t := FromAPI(lu.UserType)
-		if why := x.outOfScope(t, u.Email, lu.OrganizationID); why != "" {
-			x.errorf(u.At, "email", "user %q is outside settings.scope (%s); widen the scope or remove the entry", u.Email, why)
+		if lu == nil {
 			return
 		}
 		if x.propose(Change{Address: userAddress(k), Kind: UserKind, Action: Delete, Before: x.liveValues(lu), Reason: reasonAbsent}, k, lu, "delete") {

@@ -350,7 +350,8 @@ func TestDiffUsers(t *testing.T) {
 					euser(3, "bob@customer.example", "Bob", "Jones", "Customer Inc"),
 					tuser(9, "alice@example.com", "Alice", "Smith"),
 					tuser(15, "zed@other.example", "Zed", "Z"),
-					UserSpec{Email: "erin@acme.example", State: Absent, At: at(21)})
+					UserSpec{Email: "erin@acme.example", State: Absent, At: at(21)},
+					UserSpec{Email: "gone@elsewhere.example", State: Absent, At: at(27)})
 				d.Settings.Scope.Organizations = []string{"Acme"}
 				d.Settings.Scope.EmailDomains = []string{"example.com", "customer.example"}
 				d.Settings.Scope.UserTypes = []UserType{EndUserUser, TechnicianUser}
@@ -360,6 +361,7 @@ func TestDiffUsers(t *testing.T) {
 				`ninjaops.yaml:3:12: user "bob@customer.example" is outside settings.scope (organization "Customer Inc" is not in organizations); widen the scope or remove the entry`,
 				`ninjaops.yaml:15:12: user "zed@other.example" is outside settings.scope (domain "other.example" is not in email_domains); widen the scope or remove the entry`,
 				`ninjaops.yaml:21:12: user "erin@acme.example" is outside settings.scope (domain "acme.example" is not in email_domains); widen the scope or remove the entry`,
+				`ninjaops.yaml:27:12: user "gone@elsewhere.example" is outside settings.scope (domain "elsewhere.example" is not in email_domains); widen the scope or remove the entry`,
 			},
 		},
 		{
@@ -370,6 +372,11 @@ func TestDiffUsers(t *testing.T) {
 				return d
 			}(),
 			errs: []string{`ninjaops.yaml:3:12: user "alice@example.com" is outside settings.scope (type technician is not in user_types); widen the scope or remove the entry`},
+		},
+		{
+			name:    "a user listed twice (any case) is an error, not two changes",
+			desired: desired(UnmanagedIgnore, tuser(3, "carol@example.com", "Carol", "White"), tuser(9, "CAROL@example.com", "Carol", "White")),
+			errs:    []string{`ninjaops.yaml:9:12: user "CAROL@example.com" is listed twice; keep one entry`},
 		},
 		{
 			name:    "two live users share a listed email: error naming both ids",
