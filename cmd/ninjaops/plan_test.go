@@ -221,3 +221,29 @@ func TestPlanCommandColor(t *testing.T) {
 		})
 	}
 }
+
+// The quickstart file must keep showing every kind of change against the
+// quickstart sandbox: README's first command depends on it.
+func TestQuickstartPlan(t *testing.T) {
+	if inProcessSandbox == nil {
+		t.Skip("this build has no built-in sandbox")
+	}
+	var out, errb bytes.Buffer
+	e := &env{stdin: strings.NewReader(""), stdout: &out, stderr: &errb, getenv: func(string) string { return "" }}
+	state := filepath.Join(t.TempDir(), "sandbox.json")
+	code := run(context.Background(), e, []string{"ninjaops", "plan", "--sandbox", "--sandbox-state", state,
+		"-f", filepath.Join("..", "..", "examples", "quickstart", "ninjaops.yaml"), "-o", "json"})
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	var p plan.Plan
+	if err := json.Unmarshal(out.Bytes(), &p); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(plan.Summary{Create: 2, Update: 2, Delete: 1, Add: 5, Remove: 2}, p.Summary); diff != "" {
+		t.Errorf("summary (-want +got):\n%s", diff)
+	}
+	if len(p.Warnings) != 3 || len(p.Unmanaged) != 2 {
+		t.Errorf("warnings %q, unmanaged %q; want 3 and 2", p.Warnings, p.Unmanaged)
+	}
+}
