@@ -7,23 +7,32 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+	"time"
 )
 
-// reply is an answer computed under the state lock and written after it is
-// released, so a slow client never holds up the others.
+// reply is an answer computed by a handler. Small bodies are encoded into
+// buf under the state lock and written after it is released; big lists
+// stream instead: stream runs while the answer is written, takes the read
+// lock itself and encodes straight onto the connection in small chunks, so
+// a 30 MB list costs no 30 MB buffer.
 type reply struct {
 	status int
 	header http.Header
 	buf    *bytes.Buffer // JSON body; nil for none
+	stream func(w io.Writer) error
 }
+
+// streamTimeout bounds how long a client may take to read a streamed list,
+// which holds the read lock (and so holds up writes) meanwhile.
+const streamTimeout = 30 * time.Second
 
 var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 func getBuf() *bytes.Buffer { return bufPool.Get().(*bytes.Buffer) }
 
 func putBuf(b *bytes.Buffer) {
-	// Keep the pool from pinning the odd 30 MB list for ever.
-	if b.Cap() > 64<<20 {
+	// Keep the pool from pinning the odd big answer for ever.
+	if b.Cap() > 1<<20 {
 		return
 	}
 	b.Reset()
@@ -41,25 +50,36 @@ func (r reply) write(w http.ResponseWriter) {
 	for k, v := range r.header {
 		h[k] = v
 	}
-	if r.buf == nil {
+	switch {
+	case r.stream != nil:
+		h.Set("Content-Type", "application/json")
 		w.WriteHeader(r.status)
-		return
+		rc := http.NewResponseController(w)
+		rc.SetWriteDeadline(time.Now().Add(streamTimeout)) // unsupported by recorders: fine
+		r.stream(w)
+		rc.SetWriteDeadline(time.Time{})
+	case r.buf == nil:
+		w.WriteHeader(r.status)
+	default:
+		defer r.release()
+		h.Set("Content-Type", "application/json")
+		h.Set("Content-Length", strconv.Itoa(r.buf.Len()))
+		w.WriteHeader(r.status)
+		w.Write(r.buf.Bytes())
 	}
-	defer r.release()
-	h.Set("Content-Type", "application/json")
-	h.Set("Content-Length", strconv.Itoa(r.buf.Len()))
-	w.WriteHeader(r.status)
-	w.Write(r.buf.Bytes())
 }
 
-// encoder writes JSON values into a pooled buffer without the trailing
-// newline json.Encoder adds, and without escaping <, > and & (emails and
-// names come back as they were given).
+// encoder writes JSON values without the trailing newline json.Encoder
+// adds and without escaping <, > and & (emails and names come back as they
+// were given). With out set it passes its buffer on in chunks.
 type encoder struct {
 	buf *bytes.Buffer
 	enc *json.Encoder
+	out io.Writer
 	err error
 }
+
+const chunk = 32 << 10
 
 func newEncoder(buf *bytes.Buffer) *encoder {
 	e := &encoder{buf: buf, enc: json.NewEncoder(buf)}
@@ -74,9 +94,27 @@ func (e *encoder) value(v any) {
 	if e.err = e.enc.Encode(v); e.err == nil {
 		e.buf.Truncate(e.buf.Len() - 1)
 	}
+	if e.out != nil && e.buf.Len() >= chunk {
+		e.flush()
+	}
 }
 
 func (e *encoder) raw(s string) { e.buf.WriteString(s) }
+
+func (e *encoder) flush() {
+	if e.err == nil && e.buf.Len() > 0 {
+		_, e.err = e.out.Write(e.buf.Bytes())
+	}
+	e.buf.Reset()
+}
+
+// finish passes on what is left and reports the first error.
+func (e *encoder) finish() error {
+	if e.out != nil {
+		e.flush()
+	}
+	return e.err
+}
 
 // list writes a JSON array, one element per call of item.
 type list struct {
@@ -98,6 +136,23 @@ func (l *list) item(v any) {
 }
 
 func (l *list) end() { l.e.buf.WriteByte(']') }
+
+// streamList answers 200 with a JSON array that fill writes, under the
+// read lock, as the answer goes out.
+func (s *Server) streamList(fill func(l *list)) reply {
+	return reply{status: http.StatusOK, stream: func(w io.Writer) error {
+		buf := getBuf()
+		defer putBuf(buf)
+		e := newEncoder(buf)
+		e.out = w
+		l := e.list()
+		s.mu.RLock()
+		fill(l)
+		s.mu.RUnlock()
+		l.end()
+		return e.finish()
+	}}
+}
 
 func jsonReply(status int, v any) reply {
 	buf := getBuf()
@@ -139,21 +194,12 @@ func writeTenant(w io.Writer, st *store) error {
 	buf := getBuf()
 	defer putBuf(buf)
 	e := newEncoder(buf)
-	var err error
-	flush := func() {
-		if err == nil && buf.Len() > 0 {
-			_, err = w.Write(buf.Bytes())
-		}
-		buf.Reset()
-	}
+	e.out = w
 	sep := func(i int) {
 		if i > 0 {
 			e.raw(",\n  ")
 		} else {
 			e.raw("\n  ")
-		}
-		if buf.Len() > 1<<16 {
-			flush()
 		}
 	}
 	e.raw(`{"organizations": [`)
@@ -178,9 +224,5 @@ func writeTenant(w io.Writer, st *store) error {
 		e.value(&u.User)
 	})
 	e.raw("\n]}\n")
-	flush()
-	if e.err != nil {
-		return e.err
-	}
-	return err
+	return e.finish()
 }

@@ -160,52 +160,34 @@ func (s *Server) listUsers(r *http.Request, _ string) reply {
 	if bad != nil {
 		return *bad
 	}
-	buf := getBuf()
-	e := newEncoder(buf)
-	l := e.list()
-	s.mu.RLock()
-	var v userWithRoles
-	s.st.eachUser(func(u *user) {
-		if typ != "" && u.UserType != typ {
-			return
-		}
-		if withRoles {
-			v.User, v.Roles = userView(&u.User), s.st.roleNames(u)
-			l.item(&v)
-		} else {
-			v.User = userView(&u.User)
-			l.item(&v.User)
-		}
+	return s.streamList(func(l *list) {
+		var v userWithRoles
+		s.st.eachUser(func(u *user) {
+			if typ != "" && u.UserType != typ {
+				return
+			}
+			if withRoles {
+				v.User, v.Roles = userView(&u.User), s.st.roleNames(u)
+				l.item(&v)
+			} else {
+				v.User = userView(&u.User)
+				l.item(&v.User)
+			}
+		})
 	})
-	s.mu.RUnlock()
-	l.end()
-	return listReply(buf, e)
-}
-
-func listReply(buf *bytes.Buffer, e *encoder) reply {
-	if e.err != nil {
-		putBuf(buf)
-		return appError(http.StatusInternalServerError, "INTERNAL_SERVER_ERROR", "encoding the answer: "+e.err.Error())
-	}
-	return reply{status: http.StatusOK, buf: buf}
 }
 
 func (s *Server) listTyped(typ ninjaone.UserType) func(*http.Request, string) reply {
 	return func(r *http.Request, _ string) reply {
-		buf := getBuf()
-		e := newEncoder(buf)
-		l := e.list()
-		s.mu.RLock()
-		var v ninjaone.User
-		s.st.eachUser(func(u *user) {
-			if u.UserType == typ {
-				v = typedView(&u.User)
-				l.item(&v)
-			}
+		return s.streamList(func(l *list) {
+			var v ninjaone.User
+			s.st.eachUser(func(u *user) {
+				if u.UserType == typ {
+					v = typedView(&u.User)
+					l.item(&v)
+				}
+			})
 		})
-		s.mu.RUnlock()
-		l.end()
-		return listReply(buf, e)
 	}
 }
 
@@ -258,19 +240,14 @@ func (s *Server) listRoles(r *http.Request, _ string) reply {
 	if bad != nil {
 		return *bad
 	}
-	buf := getBuf()
-	e := newEncoder(buf)
-	l := e.list()
-	s.mu.RLock()
-	re := &roleEncoder{st: s.st}
-	s.st.eachRole(func(ro *role) {
-		if typ == "" || ro.Type == typ {
-			l.item(re.view(ro))
-		}
+	return s.streamList(func(l *list) {
+		re := &roleEncoder{st: s.st}
+		s.st.eachRole(func(ro *role) {
+			if typ == "" || ro.Type == typ {
+				l.item(re.view(ro))
+			}
+		})
 	})
-	s.mu.RUnlock()
-	l.end()
-	return listReply(buf, e)
 }
 
 // deviceRole is the spec's NodeRole: GET /v2/roles lists device roles,
@@ -310,25 +287,20 @@ func (s *Server) listOrganizations(r *http.Request, _ string) reply {
 		}
 		after = n
 	}
-	buf := getBuf()
-	e := newEncoder(buf)
-	l := e.list()
-	s.mu.RLock()
-	var v ninjaone.Organization
-	for _, id := range s.st.orgOrder {
-		if int64(id) <= after {
-			continue
+	return s.streamList(func(l *list) {
+		var v ninjaone.Organization
+		for _, id := range s.st.orgOrder {
+			if int64(id) <= after {
+				continue
+			}
+			if pageSize >= 0 && l.n >= pageSize {
+				break
+			}
+			o := s.st.orgs[id]
+			v = ninjaone.Organization{ID: o.ID, Name: o.Name, Description: o.Description}
+			l.item(&v)
 		}
-		if pageSize >= 0 && l.n >= pageSize {
-			break
-		}
-		o := s.st.orgs[id]
-		v = ninjaone.Organization{ID: o.ID, Name: o.Name, Description: o.Description}
-		l.item(&v)
-	}
-	s.mu.RUnlock()
-	l.end()
-	return listReply(buf, e)
+	})
 }
 
 // --- writes

@@ -493,16 +493,11 @@ func (s *Server) serveControl(w http.ResponseWriter, r *http.Request) {
 		s.ResetStats()
 		w.WriteHeader(http.StatusNoContent)
 	case "GET /_sandbox/state":
-		buf := getBuf()
-		s.mu.RLock()
-		err := writeTenant(buf, s.st)
-		s.mu.RUnlock()
-		if err != nil {
-			putBuf(buf)
-			appError(http.StatusInternalServerError, "INTERNAL_SERVER_ERROR", err.Error()).write(w)
-			return
-		}
-		reply{status: http.StatusOK, buf: buf}.write(w)
+		reply{status: http.StatusOK, stream: func(w io.Writer) error {
+			s.mu.RLock()
+			defer s.mu.RUnlock()
+			return writeTenant(w, s.st)
+		}}.write(w)
 	default:
 		routeNotFound(w)
 	}
