@@ -147,14 +147,31 @@ func ParseTenant(name string, data []byte) (*Tenant, error) {
 	}
 	t, problems := build(&raw)
 	if len(problems) > 0 {
+		// Reported in the order of the file, at most ten.
 		pos := positions(data)
-		errs := make([]error, 0, len(problems))
+		type placed struct {
+			line, col int
+			msg       string
+		}
+		all := make([]placed, len(problems))
 		for i, p := range problems {
+			l, c := pos.at(p.path)
+			all[i] = placed{l, c, p.msg}
+		}
+		slices.SortStableFunc(all, func(a, b placed) int {
+			return cmp.Or(cmp.Compare(a.line, b.line), cmp.Compare(a.col, b.col))
+		})
+		errs := make([]error, 0, len(all))
+		for i, p := range all {
 			if i == 10 {
-				errs = append(errs, fmt.Errorf("%s: ... and %d more problems", name, len(problems)-i))
+				errs = append(errs, fmt.Errorf("%s: ... and %d more problems", name, len(all)-i))
 				break
 			}
-			errs = append(errs, fmt.Errorf("%s:%s%s", name, pos.at(p.path), p.msg))
+			if p.line > 0 {
+				errs = append(errs, fmt.Errorf("%s:%d:%d: %s", name, p.line, p.col, p.msg))
+			} else {
+				errs = append(errs, fmt.Errorf("%s: %s", name, p.msg))
+			}
 		}
 		return nil, errors.Join(errs...)
 	}
@@ -357,12 +374,12 @@ func positions(data []byte) posIndex {
 	return posIndex{&n}
 }
 
-// at returns "line:col: " for path, the deepest node found, or "" when the
-// document could not be indexed.
-func (p posIndex) at(path []any) string {
+// at returns the line and column of path, or of the deepest node of it
+// found; 0, 0 when the document could not be indexed.
+func (p posIndex) at(path []any) (int, int) {
 	n := p.root
 	if n == nil {
-		return " "
+		return 0, 0
 	}
 	if n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
 		n = n.Content[0]
@@ -389,7 +406,7 @@ func (p posIndex) at(path []any) string {
 		}
 		n = next
 	}
-	return fmt.Sprintf("%d:%d: ", n.Line, n.Column)
+	return n.Line, n.Column
 }
 
 var yamlLine = regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`)
