@@ -90,31 +90,48 @@ func open(opts Options, log *slog.Logger) (*store, *journal, error) {
 	if opts.StatePath == "" {
 		return newStore(seed), nil, nil
 	}
-	t := seed
-	switch loaded, err := LoadTenant(opts.StatePath); {
-	case err == nil:
-		t = loaded
-	case errors.Is(err, fs.ErrNotExist):
-		if err := os.MkdirAll(filepath.Dir(opts.StatePath), 0o755); err != nil {
-			return nil, nil, fmt.Errorf("sandbox: state: %w", err)
-		}
-	default:
+	if err := os.MkdirAll(filepath.Dir(opts.StatePath), 0o755); err != nil {
 		return nil, nil, fmt.Errorf("sandbox: state: %w", err)
 	}
-	st := newStore(t)
+	// The journal is opened (and locked) first: two sandboxes on one state
+	// would truncate each other's journals.
 	j := &journal{statePath: opts.StatePath, path: JournalPath(opts.StatePath), log: log}
-	if err := j.replay(st); err != nil {
-		return nil, nil, fmt.Errorf("sandbox: %w", err)
-	}
-	if err := j.compact(st); err != nil {
-		return nil, nil, fmt.Errorf("sandbox: %w", err)
-	}
-	f, err := os.OpenFile(j.path, os.O_WRONLY|os.O_APPEND|os.O_CREATE|os.O_TRUNC, 0o600)
+	f, err := os.OpenFile(j.path, os.O_RDWR|os.O_APPEND|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, nil, fmt.Errorf("sandbox: journal: %w", err)
 	}
+	if err := lockFile(f); err != nil {
+		f.Close()
+		return nil, nil, fmt.Errorf("sandbox: state %s is in use by another sandbox (%v)", opts.StatePath, err)
+	}
+	st, err := j.load(seed)
+	if err != nil {
+		f.Close()
+		return nil, nil, fmt.Errorf("sandbox: %w", err)
+	}
 	j.f = f
+	if err := j.compact(st); err != nil {
+		j.close()
+		return nil, nil, fmt.Errorf("sandbox: %w", err)
+	}
 	return st, j, nil
+}
+
+// load reads the state file (or takes the seed when there is none yet)
+// and replays the journal over it.
+func (j *journal) load(seed *Tenant) (*store, error) {
+	t := seed
+	switch loaded, err := LoadTenant(j.statePath); {
+	case err == nil:
+		t = loaded
+	case !errors.Is(err, fs.ErrNotExist):
+		return nil, fmt.Errorf("state: %w", err)
+	}
+	st := newStore(t)
+	if err := j.replay(st); err != nil {
+		return nil, err
+	}
+	return st, nil
 }
 
 // replay applies the journal to st. A last line without its newline is a

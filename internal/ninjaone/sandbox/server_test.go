@@ -398,6 +398,11 @@ func TestPersistence(t *testing.T) {
 	if err != nil || bytes.Count(journal, []byte("\n")) != len(writes) {
 		t.Fatalf("journal: %v\n%s", err, journal)
 	}
+	// While a is alive, no other sandbox may use its state.
+	if _, err := sandbox.New(opts); err == nil || !strings.Contains(err.Error(), "is in use by another sandbox") {
+		t.Errorf("second sandbox on a live state: %v", err)
+	}
+	a.Crash()
 
 	// Started again on the same state, with the seed ignored.
 	opts.Seed = &sandbox.Tenant{}
