@@ -1,6 +1,9 @@
 package main
 
 import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"log/slog"
 	"net"
@@ -10,10 +13,50 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/ninjaops/ninjaops/examples/quickstart"
+	"github.com/ninjaops/ninjaops/internal/ninjaone"
 	"github.com/ninjaops/ninjaops/internal/ninjaone/sandbox"
 )
 
-func init() { register(sandboxCommand) }
+func init() {
+	register(sandboxCommand)
+	inProcessSandbox = startInProcessSandbox
+}
+
+// startInProcessSandbox is --sandbox: the sandbox on a loopback port of
+// this process, its state in statePath (first built from the quickstart
+// seed), with a random secret so no other process can use it.
+func startInProcessSandbox(_ context.Context, statePath string, log *slog.Logger) (ninjaone.Config, func(), error) {
+	seed, err := sandbox.ParseTenant(quickstart.SeedName, quickstart.SandboxSeed)
+	if err != nil {
+		return ninjaone.Config{}, nil, err
+	}
+	var b [24]byte
+	rand.Read(b[:])
+	secret := hex.EncodeToString(b[:])
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	srv, err := sandbox.New(sandbox.Options{
+		ClientSecret: secret,
+		Seed:         seed,
+		StatePath:    statePath,
+		Logger:       log.With("component", "sandbox"),
+	})
+	if err != nil {
+		return ninjaone.Config{}, nil, err
+	}
+	url, err := srv.Start("127.0.0.1:0")
+	if err != nil {
+		srv.Close()
+		return ninjaone.Config{}, nil, err
+	}
+	stop := func() {
+		if err := srv.Close(); err != nil {
+			log.Error("closing the built-in sandbox", "err", err)
+		}
+	}
+	return ninjaone.Config{BaseURL: url, ClientID: "sandbox", ClientSecret: secret, Scope: "monitoring management"}, stop, nil
+}
 
 func sandboxCommand(e *env) *cli.Command {
 	return &cli.Command{
@@ -36,7 +79,7 @@ func sandboxCommand(e *env) *cli.Command {
 				&cli.Float64Flag{Name: "fault-rate", Usage: "probability `F` (0 to 1) that an API request fails with an injected fault"},
 				&cli.StringFlag{Name: "fault-kinds", Value: strings.Join(sandbox.FaultKinds, ","), Usage: "comma-separated fault kinds to choose from: `LIST` of 429, 500, 503, html, reset"},
 				&cli.Int64Flag{Name: "random-seed", Usage: "seed `N` of the random source behind faults, for reproducible runs"},
-				&cli.DurationFlag{Name: "token-ttl", Value: time.Hour, Usage: "lifetime of access tokens (expires_in)"},
+				&cli.DurationFlag{Name: "token-ttl", Value: time.Hour, Usage: "`DURATION` access tokens live (expires_in)"},
 			},
 			Action: func(c *cli.Context) error { return serveSandbox(c, e) },
 		}},
