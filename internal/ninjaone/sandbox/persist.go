@@ -70,6 +70,10 @@ type journal struct {
 	path      string
 	f         *os.File
 	log       *slog.Logger
+	// dirty says the state file lacks changes (journaled ones, or all of
+	// them when it does not exist yet); compacting a clean one would
+	// rewrite the same 30 MB for nothing.
+	dirty bool
 }
 
 // JournalPath is where the journal of a state file lives.
@@ -124,7 +128,9 @@ func (j *journal) load(seed *Tenant) (*store, error) {
 	switch loaded, err := LoadTenant(j.statePath); {
 	case err == nil:
 		t = loaded
-	case !errors.Is(err, fs.ErrNotExist):
+	case errors.Is(err, fs.ErrNotExist):
+		j.dirty = true
+	default:
 		return nil, fmt.Errorf("state: %w", err)
 	}
 	st := newStore(t)
@@ -166,6 +172,7 @@ func (j *journal) replay(st *store) error {
 		n++
 	}
 	if n > 0 {
+		j.dirty = true
 		j.log.Debug("sandbox: replayed the journal", "journal", j.path, "changes", n)
 	}
 	return nil
@@ -177,6 +184,7 @@ func (j *journal) append(e entry) error {
 	if err != nil {
 		return err
 	}
+	j.dirty = true
 	_, err = j.f.Write(append(b, '\n'))
 	return err
 }
@@ -184,6 +192,9 @@ func (j *journal) append(e entry) error {
 // compact writes the whole state to the state file atomically (a temporary
 // file renamed over it) and then empties the journal.
 func (j *journal) compact(st *store) error {
+	if !j.dirty {
+		return j.truncate() // a torn line may be all there is
+	}
 	dir, base := filepath.Split(j.statePath)
 	if dir == "" {
 		dir = "."
@@ -210,15 +221,12 @@ func (j *journal) compact(st *store) error {
 	if err != nil {
 		return fmt.Errorf("writing the state file %s: %w", j.statePath, err)
 	}
-	if j.f != nil {
-		err = j.f.Truncate(0)
-	} else {
-		err = os.Truncate(j.path, 0)
-		if errors.Is(err, fs.ErrNotExist) {
-			err = nil
-		}
-	}
-	if err != nil {
+	j.dirty = false
+	return j.truncate()
+}
+
+func (j *journal) truncate() error {
+	if err := j.f.Truncate(0); err != nil {
 		return fmt.Errorf("journal: %w", err)
 	}
 	return nil

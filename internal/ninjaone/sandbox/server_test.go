@@ -465,6 +465,20 @@ func TestJournalDamage(t *testing.T) {
 	if err := a.Close(); err != nil {
 		t.Fatal(err)
 	}
+	// Opening and closing without a change leaves the state file alone
+	// (a rewrite would drop the extra blank line).
+	data, _ := os.ReadFile(state)
+	data = append(data, '\n')
+	os.WriteFile(state, data, 0o600)
+	a, err = sandbox.New(sandbox.Options{StatePath: state})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.Close()
+	if after, _ := os.ReadFile(state); !bytes.Equal(after, data) {
+		t.Error("the state file was rewritten without a change")
+	}
+
 	good := `{"op":"delete","id":10}` + "\n"
 	// A torn last line (a write cut short by a crash, never answered) is
 	// ignored.
