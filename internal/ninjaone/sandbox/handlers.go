@@ -219,6 +219,10 @@ type roleEncoder struct {
 }
 
 func (re *roleEncoder) view(r *role) *ninjaone.Role {
+	if re.members == nil {
+		// A role without members is [] in the API, never null.
+		re.members = make([]ninjaone.RoleMember, 0, 16)
+	}
 	re.members = re.members[:0]
 	for _, id := range r.Members {
 		u := re.st.users[id]
