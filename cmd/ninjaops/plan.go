@@ -28,7 +28,7 @@ Exit codes: 0 success; 1 error; with --detailed-exitcode, 2 when the plan
 has changes (an error is never 2).`,
 		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "file", Aliases: []string{"f"}, Value: defaultDesiredFile, Usage: "desired-state `FILE`"},
-			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "text", Usage: "output format: text|json|markdown"},
+			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "text", Usage: "output `FORMAT`: text|json|markdown"},
 			&cli.StringFlag{Name: "out", Usage: "also save the plan to `PLANFILE`, for ninjaops apply PLANFILE"},
 			&cli.BoolFlag{Name: "detailed-exitcode", Usage: "exit 2 when the plan has changes (0: none, 1: error)"},
 			&cli.BoolFlag{Name: "no-color", Usage: "no color in text output (also NO_COLOR; color is only used on a terminal)"},
