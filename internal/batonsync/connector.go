@@ -133,10 +133,23 @@ func (c *Connector) read(ctx context.Context) (*state, error) {
 
 func (c *Connector) checkProvisioning() error {
 	if !c.cfg.Provisioning {
-		return status.Error(codes.FailedPrecondition,
-			"provisioning is disabled: enable it with --provisioning or BATON_PROVISIONING=true")
+		return refused(errors.New("provisioning is disabled: enable it with --provisioning or BATON_PROVISIONING=true"))
 	}
 	return nil
+}
+
+// refused is a refusal by one of the connector's guards: provisioning
+// disabled, or a protected user. It is the only use of FailedPrecondition,
+// so a caller on the other side of gRPC can tell a refusal from a failure
+// by the code alone (IsRefusal).
+func refused(err error) error {
+	return status.Error(codes.FailedPrecondition, err.Error())
+}
+
+// IsRefusal reports whether err, possibly wrapped by the SDK and carried
+// over gRPC, is a refusal by the connector's guards.
+func IsRefusal(err error) bool {
+	return status.Code(err) == codes.FailedPrecondition
 }
 
 // rpcError is an error with a gRPC code and a message meant for a person.

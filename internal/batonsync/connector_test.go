@@ -169,7 +169,7 @@ func TestGrant(t *testing.T) {
 		{name: "adds", cfg: Config{Provisioning: true}, role: "102", user: "2", wantAdds: 1},
 		{name: "already a member", cfg: Config{Provisioning: true}, role: "100", user: "2", wantExisting: true},
 		{name: "provisioning off", role: "102", user: "2", wantCode: codes.FailedPrecondition, wantErr: "BATON_PROVISIONING=true"},
-		{name: "end user into technician role", cfg: Config{Provisioning: true}, role: "102", user: "10", wantCode: codes.FailedPrecondition, wantErr: "the role is for technicians and the user is an end user"},
+		{name: "end user into technician role", cfg: Config{Provisioning: true}, role: "102", user: "10", wantCode: codes.InvalidArgument, wantErr: "the role is for technicians and the user is an end user"},
 		{name: "unknown role", cfg: Config{Provisioning: true}, role: "555", user: "2", wantCode: codes.NotFound, wantErr: "role 555"},
 		{name: "unknown user", cfg: Config{Provisioning: true}, role: "102", user: "555", wantCode: codes.NotFound, wantErr: "user 555"},
 		{name: "bad id", cfg: Config{Provisioning: true}, role: "102", user: "x", wantCode: codes.InvalidArgument, wantErr: "user:x"},
@@ -219,8 +219,8 @@ func TestRevoke(t *testing.T) {
 		{name: "not a member", cfg: Config{Provisioning: true}, role: "102", user: "2", wantRevoked: true},
 		{name: "user gone", cfg: Config{Provisioning: true}, role: "100", user: "555", wantRevoked: true},
 		{name: "role gone", cfg: Config{Provisioning: true}, role: "555", user: "2", wantRevoked: true},
-		{name: "system administrator", cfg: Config{Provisioning: true}, role: "100", user: "1", wantCode: codes.PermissionDenied, wantErr: "System Administrator"},
-		{name: "protected glob", cfg: Config{Provisioning: true, Protected: []string{"*@VENDOR.example"}}, role: "100", user: "3", wantCode: codes.PermissionDenied, wantErr: `refusing to remove user 3 (vic@vendor.example) from role 100 "Helpdesk": the user's email matches the protected pattern "*@vendor.example"`},
+		{name: "system administrator", cfg: Config{Provisioning: true}, role: "100", user: "1", wantCode: codes.FailedPrecondition, wantErr: "System Administrator"},
+		{name: "protected glob", cfg: Config{Provisioning: true, Protected: []string{"*@VENDOR.example"}}, role: "100", user: "3", wantCode: codes.FailedPrecondition, wantErr: `refusing to remove user 3 (vic@vendor.example) from role 100 "Helpdesk": the user's email matches the protected pattern "*@vendor.example"`},
 		{name: "provisioning off", role: "100", user: "2", wantCode: codes.FailedPrecondition, wantErr: "provisioning is disabled"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -264,8 +264,8 @@ func TestDelete(t *testing.T) {
 		{name: "technician", cfg: Config{Provisioning: true}, user: "2", wantCall: "DeleteTechnician"},
 		{name: "end user", cfg: Config{Provisioning: true}, user: "10", wantCall: "DeleteEndUser"},
 		{name: "already gone", cfg: Config{Provisioning: true}, user: "555"},
-		{name: "system administrator", cfg: Config{Provisioning: true}, user: "1", wantCode: codes.PermissionDenied, wantErr: "refusing to delete user 1 (root@example.com): the user is a System Administrator"},
-		{name: "protected", cfg: Config{Provisioning: true, Protected: []string{"eve@example.com"}}, user: "10", wantCode: codes.PermissionDenied, wantErr: "protected pattern"},
+		{name: "system administrator", cfg: Config{Provisioning: true}, user: "1", wantCode: codes.FailedPrecondition, wantErr: "refusing to delete user 1 (root@example.com): the user is a System Administrator"},
+		{name: "protected", cfg: Config{Provisioning: true, Protected: []string{"eve@example.com"}}, user: "10", wantCode: codes.FailedPrecondition, wantErr: "protected pattern"},
 		{name: "provisioning off", user: "2", wantCode: codes.FailedPrecondition, wantErr: "provisioning is disabled"},
 		{name: "not a user", cfg: Config{Provisioning: true}, user: "role:100", wantCode: codes.InvalidArgument, wantErr: "is not a user"},
 	} {
@@ -506,6 +506,9 @@ func TestRunnerProvisioning(t *testing.T) {
 	_, err = s.Revoke(ctx, file, "role:100:member:user:3")
 	if err == nil || !strings.Contains(Message(err), `refusing to remove user 3 (vic@vendor.example) from role 100 "Helpdesk"`) || strings.Contains(Message(err), "rpc error") {
 		t.Errorf("revoke of a protected user: %v (message %q)", err, Message(err))
+	}
+	if !IsRefusal(err) {
+		t.Errorf("revoke of a protected user is not a refusal after gRPC: %v", err)
 	}
 
 	out, err = s.CreateAccount(ctx, file, "new@example.com", map[string]any{"firstName": "N", "lastName": "U", "organizationId": 7})

@@ -131,7 +131,7 @@ func (r *roleSyncer) Grant(ctx context.Context, principal *v2.Resource, ent *v2.
 		return nil, nil, rpcError(codes.NotFound, fmt.Errorf("user %d does not exist in NinjaOne any more; sync again", t.user.ID))
 	}
 	if t.role.Type.Valid() && t.role.Type != t.user.UserType {
-		return nil, nil, rpcError(codes.FailedPrecondition, fmt.Errorf("cannot add user %d (%s) to role %d %q: the role is for %ss and the user is %s",
+		return nil, nil, rpcError(codes.InvalidArgument, fmt.Errorf("cannot add user %d (%s) to role %d %q: the role is for %ss and the user is %s",
 			t.user.ID, t.user.Email, t.role.ID, t.role.Name, describeType(t.role.Type), withArticle(describeType(t.user.UserType))))
 	}
 	roleRes, err := roleResource(t.role)
@@ -161,7 +161,7 @@ func (r *roleSyncer) Revoke(ctx context.Context, g *v2.Grant) (annotations.Annot
 	}
 	if t.userOK {
 		if why := r.c.protect.reason(t.user); why != "" {
-			return nil, rpcError(codes.PermissionDenied, fmt.Errorf("refusing to remove user %d (%s) from role %d %q: %s",
+			return nil, refused(fmt.Errorf("refusing to remove user %d (%s) from role %d %q: %s",
 				t.user.ID, t.user.Email, t.role.ID, t.role.Name, why))
 		}
 	}

@@ -134,7 +134,7 @@ func (u *userSyncer) Delete(ctx context.Context, id *v2.ResourceId, _ *v2.Resour
 		return nil, nil
 	}
 	if why := u.c.protect.reason(user); why != "" {
-		return nil, rpcError(codes.PermissionDenied, fmt.Errorf("refusing to delete user %d (%s): %s", user.ID, user.Email, why))
+		return nil, refused(fmt.Errorf("refusing to delete user %d (%s): %s", user.ID, user.Email, why))
 	}
 	if user.UserType == ninjaone.Technician {
 		err = u.c.client.DeleteTechnician(ctx, user.ID)
