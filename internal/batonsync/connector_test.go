@@ -3,6 +3,7 @@ package batonsync
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -530,5 +531,68 @@ func TestRunnerProvisioning(t *testing.T) {
 	}
 	if _, err := s.Delete(ctx, file, "user:1"); err == nil || !strings.Contains(Message(err), "System Administrator") {
 		t.Errorf("delete of a System Administrator: %v", err)
+	}
+}
+
+// TestGrantPage walks memberships across roles, empty roles included, in
+// pages of every size, and resumes after a role that has since vanished.
+func TestGrantPage(t *testing.T) {
+	st := newState(&ninjaone.Snapshot{
+		Technicians: []ninjaone.User{{ID: 1}, {ID: 2}, {ID: 3}},
+		Roles: []ninjaone.Role{
+			{ID: 10, Members: []ninjaone.RoleMember{{ID: 2}, {ID: 1}}},
+			{ID: 20},
+			{ID: 30, Members: []ninjaone.RoleMember{{ID: 3}}},
+			{ID: 40},
+		},
+	})
+	all := []string{"10:1", "10:2", "30:3"}
+	for size := 1; size <= 4; size++ {
+		var got []string
+		pages := 0
+		for tok := ""; ; {
+			ms, next, err := grantPage(st, tok, size)
+			if err != nil {
+				t.Fatal(err)
+			}
+			pages++
+			for _, m := range ms {
+				got = append(got, fmt.Sprintf("%d:%d", st.roles[m.role].ID, m.user))
+			}
+			if next == "" {
+				break
+			}
+			if next == tok || pages > 10 {
+				t.Fatalf("size %d: token %q does not advance", size, next)
+			}
+			tok = next
+		}
+		if d := cmp.Diff(all, got); d != "" {
+			t.Errorf("size %d (-want +got):\n%s", size, d)
+		}
+		if want := (len(all) + size - 1) / size; pages != want {
+			t.Errorf("size %d: %d pages, want %d (no empty last page)", size, pages, want)
+		}
+	}
+	for tok, want := range map[string][]string{
+		"15:9": {"30:3"},         // role 15 vanished: carry on with the next role
+		"10:1": {"10:2", "30:3"}, // resume inside a role
+		"10:5": {"30:3"},         // the last member served has since left
+		"30:3": nil,
+	} {
+		ms, _, err := grantPage(st, tok, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, m := range ms {
+			got = append(got, fmt.Sprintf("%d:%d", st.roles[m.role].ID, m.user))
+		}
+		if d := cmp.Diff(want, got); d != "" {
+			t.Errorf("after %s (-want +got):\n%s", tok, d)
+		}
+	}
+	if _, _, err := grantPage(st, "x", 1); err == nil {
+		t.Error("bad token accepted")
 	}
 }

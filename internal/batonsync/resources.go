@@ -38,6 +38,10 @@ var (
 		DisplayName: "Role",
 		Description: "A NinjaOne user role (technician or end-user role)",
 		Traits:      []v2.ResourceType_Trait{v2.ResourceType_TRAIT_ROLE},
+		// Entitlements and grants of all roles are listed in pages across
+		// roles rather than role by role: the SDK pays a checkpoint per
+		// action, and 500 roles made 1,000 actions where a few pages do.
+		Annotations: annotations.New(&v2.TypeScopedEntitlements{}, &v2.TypeScopedGrants{}),
 	}.Build()
 )
 

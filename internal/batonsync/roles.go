@@ -3,6 +3,8 @@ package batonsync
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strconv"
 	"strings"
 
 	v2 "github.com/conductorone/baton-sdk/pb/c1/connector/v2"
@@ -189,4 +191,98 @@ func withArticle(s string) string {
 		return "an " + s
 	}
 	return "a " + s
+}
+
+var (
+	_ connectorbuilder.TypeScopedEntitlementsSyncer = (*roleSyncer)(nil)
+	_ connectorbuilder.TypeScopedGrantsSyncer       = (*roleSyncer)(nil)
+)
+
+// EntitlementsForResourceType lists the member entitlement of every role,
+// in pages of roles.
+func (r *roleSyncer) EntitlementsForResourceType(ctx context.Context, _ string, opts resource.SyncOpAttrs) ([]*v2.Entitlement, *resource.SyncOpResults, error) {
+	roles, res, err := r.List(ctx, nil, opts)
+	if err != nil {
+		return nil, nil, err
+	}
+	out := make([]*v2.Entitlement, 0, len(roles))
+	for _, role := range roles {
+		out = append(out, memberEntitlement(role))
+	}
+	return out, res, nil
+}
+
+// GrantsForResourceType lists the grants of every role, in pages that run
+// across roles. The page token is "<roleId>:<userId>" of the last grant
+// served (keyset paging, like List).
+func (r *roleSyncer) GrantsForResourceType(ctx context.Context, _ string, opts resource.SyncOpAttrs) ([]*v2.Grant, *resource.SyncOpResults, error) {
+	st, err := r.c.forSync(ctx, opts.SyncID)
+	if err != nil {
+		return nil, nil, err
+	}
+	pairs, next, err := grantPage(st, opts.PageToken.Token, pageSize(opts.PageToken.Size, r.c.cfg.PageSize))
+	if err != nil {
+		return nil, nil, rpcError(codes.InvalidArgument, err)
+	}
+	out := make([]*v2.Grant, 0, len(pairs))
+	var roleRes *v2.Resource
+	last := -1
+	for _, p := range pairs {
+		if p.role != last {
+			if roleRes, err = roleResource(st.roles[p.role]); err != nil {
+				return nil, nil, err
+			}
+			last = p.role
+		}
+		out = append(out, memberGrant(roleRes, p.user))
+	}
+	return out, &resource.SyncOpResults{NextPageToken: next}, nil
+}
+
+// membership is one role member: an index into state.roles and a user id.
+type membership struct {
+	role int
+	user int32
+}
+
+// grantPage serves up to size memberships after the one token names.
+func grantPage(st *state, token string, size int) ([]membership, string, error) {
+	ri, mi := 0, 0
+	if token != "" {
+		rs, us, ok := strings.Cut(token, ":")
+		roleID, err1 := strconv.ParseInt(rs, 10, 32)
+		userID, err2 := strconv.ParseInt(us, 10, 32)
+		if !ok || err1 != nil || err2 != nil {
+			return nil, "", fmt.Errorf("page token %q: want <roleId>:<userId> of the last grant served", token)
+		}
+		var found bool
+		ri, found = slices.BinarySearchFunc(st.roles, int32(roleID), func(r ninjaone.Role, id int32) int { return cmpInt32(r.ID, id) })
+		if found {
+			mi, _ = slices.BinarySearch(st.members[ri], int32(userID))
+			if mi < len(st.members[ri]) && st.members[ri][mi] == int32(userID) {
+				mi++
+			}
+		}
+	}
+	var out []membership
+	for ri < len(st.roles) && len(out) < size {
+		m := st.members[ri][mi:]
+		n := min(len(m), size-len(out))
+		for _, u := range m[:n] {
+			out = append(out, membership{role: ri, user: u})
+		}
+		mi += n
+		if mi == len(st.members[ri]) {
+			ri, mi = ri+1, 0
+		}
+	}
+	// Only say there is more when there is: skip roles with nothing left.
+	for ri < len(st.roles) && mi == len(st.members[ri]) {
+		ri, mi = ri+1, 0
+	}
+	if ri == len(st.roles) || len(out) == 0 {
+		return out, "", nil
+	}
+	l := out[len(out)-1]
+	return out, fmt.Sprintf("%d:%d", st.roles[l.role].ID, l.user), nil
 }

@@ -77,6 +77,9 @@ type Server struct {
 	tmpDir  string
 	ownsTmp bool
 	served  chan struct{}
+
+	closeOnce gosync.Once
+	closeErr  error
 }
 
 // gRPC limits: the default 4 MB would be the first thing to break on a
@@ -158,16 +161,20 @@ func register(s *grpc.Server, cs types.ConnectorServer) {
 // Client is the SDK client to the in-process connector.
 func (s *Server) Client() types.ConnectorClient { return s.client }
 
-// Close stops the server and removes the temporary directory it made.
+// Close stops the server and removes the temporary directory it made. It
+// may be called more than once.
 func (s *Server) Close() error {
-	err := s.conn.Close()
-	s.srv.Stop()
-	<-s.served
-	if s.closer != nil {
-		err = errors.Join(err, s.closer(context.Background()))
-	}
-	s.cleanTmp()
-	return err
+	s.closeOnce.Do(func() {
+		err := s.conn.Close()
+		s.srv.Stop()
+		<-s.served
+		if s.closer != nil {
+			err = errors.Join(err, s.closer(context.Background()))
+		}
+		s.cleanTmp()
+		s.closeErr = err
+	})
+	return s.closeErr
 }
 
 func (s *Server) cleanTmp() {
