@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
@@ -24,6 +25,9 @@ type tokenCache struct {
 
 	mu  sync.Mutex
 	tok *oauth2.Token
+	// current is the access token in use, readable without mu so that
+	// error texts can be scrubbed of it while a fetch holds the lock.
+	current atomic.Pointer[string]
 }
 
 func newTokenCache(c *Client, cfg Config) *tokenCache {
@@ -52,6 +56,7 @@ func (t *tokenCache) token(ctx context.Context) (*oauth2.Token, error) {
 		return nil, err
 	}
 	t.tok = tok
+	t.current.Store(&tok.AccessToken)
 	return tok, nil
 }
 
@@ -125,7 +130,7 @@ func (t *tokenCache) classify(err error) (*APIError, bool) {
 		StatusCode: re.Response.StatusCode,
 		RequestID:  re.Response.Header.Get("x-nj-request-id"),
 	}
-	body := re.Body
+	body := []byte(t.c.redact(string(re.Body)))
 	if !looksLikeJSON(body) {
 		e.Snippet = snippet(t.c.redact(string(body)))
 		return e, isHTML(body) || retryableStatus(e.StatusCode)
@@ -133,7 +138,7 @@ func (t *tokenCache) classify(err error) (*APIError, bool) {
 	decodeErrorBody(body, e)
 	if e.AuthError == "" {
 		e.AuthError = re.ErrorCode
-		e.AuthDescription = re.ErrorDescription
+		e.AuthDescription = t.c.redact(re.ErrorDescription)
 	}
 	host := t.c.base.Host
 	switch {

@@ -108,11 +108,8 @@ func (c *Client) redact(s string) string {
 		s = strings.ReplaceAll(s, c.secret, "[REDACTED]")
 	}
 	if c.tokens != nil {
-		c.tokens.mu.Lock()
-		tok := c.tokens.tok
-		c.tokens.mu.Unlock()
-		if tok != nil && tok.AccessToken != "" {
-			s = strings.ReplaceAll(s, tok.AccessToken, "[REDACTED]")
+		if tok := c.tokens.current.Load(); tok != nil && *tok != "" {
+			s = strings.ReplaceAll(s, *tok, "[REDACTED]")
 		}
 	}
 	return s
@@ -239,7 +236,7 @@ func (c *Client) do(ctx context.Context, k *call) error {
 			e.Hint = "NinjaOne answered with a non-JSON page (throttling or maintenance)"
 			retryable = true
 		} else {
-			decodeErrorBody(raw, e)
+			decodeErrorBody([]byte(c.redact(string(raw))), e)
 			retryable = retryableStatus(status)
 			if k.write() && maybeApplied(status) {
 				uncertain, everUncertain = true, true
