@@ -380,8 +380,10 @@ func (r *replies) outcome() Outcome {
 	return out
 }
 
-// Message is err's message without gRPC's "rpc error: code = X desc = "
-// prefixes, which the SDK's wrapping repeats at every hop.
+// Message is err's message for a person: the connector's own words. The
+// SDK wraps an error at every hop ("revoke failed: rpc error: code =
+// FailedPrecondition desc = ..."); what follows the last "desc = " is what
+// the connector said.
 func Message(err error) string {
 	if err == nil {
 		return ""
@@ -390,15 +392,9 @@ func Message(err error) string {
 	if s, ok := status.FromError(err); ok {
 		msg = s.Message()
 	}
-	for {
-		i := strings.Index(msg, "rpc error: code = ")
-		if i < 0 {
-			return msg
-		}
-		j := strings.Index(msg[i:], " desc = ")
-		if j < 0 {
-			return msg
-		}
-		msg = msg[:i] + msg[i+j+len(" desc = "):]
+	const desc = " desc = "
+	if i := strings.LastIndex(msg, desc); i >= 0 && strings.Contains(msg[:i], "rpc error: code = ") {
+		msg = msg[i+len(desc):]
 	}
+	return msg
 }
