@@ -264,6 +264,20 @@ func TestSandboxProvisioning(t *testing.T) {
 		t.Errorf("revoke of a removed membership wrote %d times", n)
 	}
 
+	// A role emptied and filled again: its only member, then none.
+	if _, err := s.Grant(ctx, file, "role:102:member", "user:2"); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(sync().Grants, "role:102:member:user:2") {
+		t.Errorf("grant into the empty role missing from the next sync")
+	}
+	if _, err := s.Revoke(ctx, file, "role:102:member:user:2"); err != nil {
+		t.Fatal(err)
+	}
+	if len(members(102)) != 0 || slices.Contains(sync().Grants, "role:102:member:user:2") {
+		t.Errorf("role 102 not empty again: %v", members(102))
+	}
+
 	// Create an end user, see it, create again, delete it.
 	out, err := s.CreateAccount(ctx, file, "Ada@Example.com", map[string]any{"firstName": "Ada", "lastName": "Lovelace", "organizationId": 7, "sendInvitation": false})
 	if err != nil || !out.Changed {
@@ -402,4 +416,3 @@ func TestSandboxValidate(t *testing.T) {
 		})
 	}
 }
-
