@@ -378,7 +378,7 @@ func TestCreateAccount(t *testing.T) {
 			if tc.wantCall == "CreateTechnician" {
 				got = snap.Technicians[len(snap.Technicians)-1]
 			}
-			if r.GetResource().GetId().GetResource() != strings.TrimPrefix(userResourceID(got.ID).GetResource(), "") {
+			if r.GetResource().GetId().GetResource() != userResourceID(got.ID).GetResource() {
 				t.Errorf("resource %v, created id %d", r.GetResource().GetId(), got.ID)
 			}
 			got.ID = 0
