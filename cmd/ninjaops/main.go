@@ -19,6 +19,12 @@ import (
 	"golang.org/x/term"
 )
 
+// version and commit are set at build time with -ldflags -X.
+var (
+	version = "dev"
+	commit  = "unknown"
+)
+
 // Exit codes, documented in README.md.
 const (
 	exitOK          = 0
@@ -93,8 +99,13 @@ func run(ctx context.Context, e *env, args []string) int {
 	}
 	code := exitError
 	var ec cli.ExitCoder
-	if errors.As(err, &ec) {
+	switch {
+	case errors.As(err, &ec):
 		code = ec.ExitCode()
+	case ctx.Err() != nil && errors.Is(err, context.Canceled):
+		// Interrupted while reading or before any write.
+		code = exitInterrupted
+		err = errors.New("interrupted; nothing was changed")
 	}
 	if msg := err.Error(); msg != "" {
 		fmt.Fprintf(e.stderr, "Error: %s\n", msg)

@@ -11,7 +11,6 @@ import (
 	_ "github.com/conductorone/baton-sdk/pkg/dotc1z"
 	_ "github.com/conductorone/baton-sdk/pkg/provisioner"
 	_ "github.com/conductorone/baton-sdk/pkg/sync"
-	_ "google.golang.org/grpc/test/bufconn"
 	_ "github.com/getkin/kin-openapi/openapi3filter"
 	_ "github.com/google/go-cmp/cmp"
 	_ "github.com/invopop/jsonschema"
@@ -20,5 +19,6 @@ import (
 	_ "github.com/urfave/cli/v2"
 	_ "golang.org/x/oauth2/clientcredentials"
 	_ "golang.org/x/term"
+	_ "google.golang.org/grpc/test/bufconn"
 	_ "gopkg.in/yaml.v3"
 )

@@ -1,0 +1,166 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/ninjaops/ninjaops/internal/ninjaone"
+)
+
+// Connection flags: the same on every command that talks to NinjaOne, each
+// also read from the environment (ours first, then the upstream baton
+// connector's, so an existing deployment's secret works unchanged).
+const (
+	flagBaseURL      = "base-url"
+	flagClientID     = "client-id"
+	flagClientSecret = "client-secret"
+	flagScope        = "scope"
+	flagRegion       = "region"
+	flagSandbox      = "sandbox"
+	flagSandboxState = "sandbox-state"
+	flagLogLevel     = "log-level"
+	flagLogFormat    = "log-format"
+	flagDebug        = "debug"
+)
+
+var connEnv = map[string][]string{
+	flagBaseURL:      {"NINJAONE_BASE_URL", "BATON_NINJA_ONE_BASE_URL"},
+	flagClientID:     {"NINJAONE_CLIENT_ID", "BATON_NINJA_ONE_CLIENT_ID"},
+	flagClientSecret: {"NINJAONE_CLIENT_SECRET", "BATON_NINJA_ONE_CLIENT_SECRET"},
+	flagScope:        {"NINJAONE_SCOPE", "BATON_NINJA_ONE_SCOPE"},
+	flagRegion:       {"NINJAONE_REGION"},
+}
+
+// defaultSandboxState is where --sandbox keeps the in-process sandbox's
+// tenant, so successive commands see what earlier ones changed.
+const defaultSandboxState = ".ninjaops/sandbox.json"
+
+// connectionFlags are the flags of every command that talks to NinjaOne.
+func connectionFlags() []cli.Flag {
+	return append([]cli.Flag{
+		&cli.StringFlag{Name: flagBaseURL, EnvVars: connEnv[flagBaseURL], Category: "Connection",
+			Usage: "tenant base URL, e.g. https://eu.ninjarmm.com (plain http only for loopback)"},
+		&cli.StringFlag{Name: flagRegion, EnvVars: connEnv[flagRegion], Category: "Connection",
+			Usage: "region shortcut for the base URL: " + strings.Join(ninjaone.RegionNames(), "|")},
+		&cli.StringFlag{Name: flagClientID, EnvVars: connEnv[flagClientID], Category: "Connection",
+			Usage: "API client id (client credentials app)"},
+		&cli.StringFlag{Name: flagClientSecret, EnvVars: connEnv[flagClientSecret], Category: "Connection",
+			Usage: "API client secret (prefer the environment variable)"},
+		&cli.StringFlag{Name: flagScope, EnvVars: connEnv[flagScope], Category: "Connection",
+			Value: ninjaone.DefaultScope, Usage: "OAuth scopes, space separated"},
+		&cli.BoolFlag{Name: flagSandbox, Category: "Connection",
+			Usage: "use the built-in sandbox in process instead of a tenant"},
+		&cli.StringFlag{Name: flagSandboxState, Category: "Connection", Value: defaultSandboxState,
+			Usage: "state file of the --sandbox tenant (created from the quickstart seed)"},
+	}, logFlags()...)
+}
+
+// logFlags control the diagnostic log on stderr.
+func logFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: flagLogLevel, EnvVars: []string{"NINJAOPS_LOG_LEVEL"}, Value: "warn", Category: "Logging",
+			Usage: "log level on stderr: debug|info|warn|error (debug logs every HTTP call, never a secret)"},
+		&cli.StringFlag{Name: flagLogFormat, EnvVars: []string{"NINJAOPS_LOG_FORMAT"}, Value: "text", Category: "Logging",
+			Usage: "log format: text|json"},
+		&cli.BoolFlag{Name: flagDebug, Category: "Logging", Usage: "shorthand for --log-level debug"},
+	}
+}
+
+// logger builds the stderr logger the logging flags ask for.
+func logger(c *cli.Context, e *env) (*slog.Logger, error) {
+	level := c.String(flagLogLevel)
+	if c.Bool(flagDebug) {
+		level = "debug"
+	}
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("--%s %q: want debug, info, warn or error", flagLogLevel, level)
+	}
+	opts := &slog.HandlerOptions{Level: lv}
+	switch c.String(flagLogFormat) {
+	case "text", "":
+		return slog.New(slog.NewTextHandler(e.stderr, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(e.stderr, opts)), nil
+	default:
+		return nil, fmt.Errorf("--%s %q: want text or json", flagLogFormat, c.String(flagLogFormat))
+	}
+}
+
+// inProcessSandbox starts the built-in sandbox with its tenant in
+// statePath and returns its base URL and credentials. It is set by the
+// sandbox wiring; nil means this build has no sandbox.
+var inProcessSandbox func(ctx context.Context, statePath string, log *slog.Logger) (cfg ninjaone.Config, stop func(), err error)
+
+// connect builds a client from the connection flags (or starts the
+// in-process sandbox for --sandbox). closeFn must be called when done.
+func connect(c *cli.Context, e *env) (*ninjaone.Client, func(), error) {
+	log, err := logger(c, e)
+	if err != nil {
+		return nil, nil, err
+	}
+	var cfg ninjaone.Config
+	closeFn := func() {}
+	if c.Bool(flagSandbox) {
+		for _, f := range []string{flagBaseURL, flagRegion, flagClientID, flagClientSecret} {
+			if c.IsSet(f) && c.String(f) != "" {
+				return nil, nil, fmt.Errorf("--%s and --%s exclude each other: --sandbox uses the built-in sandbox", flagSandbox, f)
+			}
+		}
+		if inProcessSandbox == nil {
+			return nil, nil, errors.New("--sandbox: this build has no built-in sandbox")
+		}
+		cfg, closeFn, err = inProcessSandbox(c.Context, c.String(flagSandboxState), log)
+		if err != nil {
+			return nil, nil, fmt.Errorf("starting the built-in sandbox: %w", err)
+		}
+	} else {
+		cfg, err = connectionConfig(c)
+		if err != nil {
+			return nil, nil, err
+		}
+	}
+	cfg.Logger = log
+	cfg.UserAgent = "ninjaops/" + version
+	client, err := ninjaone.New(cfg)
+	if err != nil {
+		closeFn()
+		return nil, nil, err
+	}
+	return client, closeFn, nil
+}
+
+// connectionConfig reads the connection flags; a missing setting is an
+// error naming the flag and its variables.
+func connectionConfig(c *cli.Context) (ninjaone.Config, error) {
+	base, err := ninjaone.ResolveBaseURL(c.String(flagBaseURL), c.String(flagRegion))
+	if err != nil {
+		return ninjaone.Config{}, err
+	}
+	cfg := ninjaone.Config{
+		BaseURL:      base,
+		ClientID:     c.String(flagClientID),
+		ClientSecret: c.String(flagClientSecret),
+		Scope:        c.String(flagScope),
+	}
+	var missing []string
+	if cfg.BaseURL == "" {
+		missing = append(missing, fmt.Sprintf("the tenant: set --%s or --%s (or %s), or use --%s",
+			flagBaseURL, flagRegion, strings.Join(connEnv[flagBaseURL], " or "), flagSandbox))
+	}
+	if cfg.ClientID == "" {
+		missing = append(missing, fmt.Sprintf("the client id: set --%s (or %s)", flagClientID, strings.Join(connEnv[flagClientID], " or ")))
+	}
+	if cfg.ClientSecret == "" {
+		missing = append(missing, fmt.Sprintf("the client secret: set --%s (or %s)", flagClientSecret, strings.Join(connEnv[flagClientSecret], " or ")))
+	}
+	if len(missing) > 0 {
+		return ninjaone.Config{}, fmt.Errorf("missing connection settings:\n  %s", strings.Join(missing, "\n  "))
+	}
+	return cfg, nil
+}

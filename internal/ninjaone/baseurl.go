@@ -1,0 +1,87 @@
+package ninjaone
+
+import (
+	"fmt"
+	"net"
+	"net/url"
+	"sort"
+	"strings"
+)
+
+// Regions maps the --region shortcut to a tenant's base URL. A tenant lives
+// on exactly one of these hosts (or on a branded custom domain, given as a
+// full base URL).
+var Regions = map[string]string{
+	"us":  "https://app.ninjarmm.com",
+	"us2": "https://us2.ninjarmm.com",
+	"eu":  "https://eu.ninjarmm.com",
+	"oc":  "https://oc.ninjarmm.com",
+	"ca":  "https://ca.ninjarmm.com",
+	"fed": "https://fed.ninjarmm.com",
+}
+
+// RegionNames lists the region shortcuts, sorted.
+func RegionNames() []string {
+	names := make([]string, 0, len(Regions))
+	for k := range Regions {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// ResolveBaseURL picks the base URL from an explicit URL or a region
+// shortcut and checks it. Giving both is accepted only when they agree.
+func ResolveBaseURL(baseURL, region string) (string, error) {
+	if region != "" {
+		r, ok := Regions[strings.ToLower(region)]
+		if !ok {
+			return "", fmt.Errorf("unknown region %q (regions: %s)", region, strings.Join(RegionNames(), ", "))
+		}
+		if baseURL != "" && strings.TrimRight(baseURL, "/") != r {
+			return "", fmt.Errorf("--base-url %s and --region %s name different hosts; give one of them", baseURL, region)
+		}
+		baseURL = r
+	}
+	if baseURL == "" {
+		return "", nil
+	}
+	u, err := CheckBaseURL(baseURL)
+	if err != nil {
+		return "", err
+	}
+	return u.String(), nil
+}
+
+// CheckBaseURL parses a base URL and refuses what would leak credentials or
+// cannot work: plain http to anything but loopback, a missing host, a query
+// or fragment. The result has no trailing slash.
+func CheckBaseURL(raw string) (*url.URL, error) {
+	u, err := url.Parse(strings.TrimSpace(raw))
+	if err != nil {
+		return nil, fmt.Errorf("base URL %q: %v", raw, err)
+	}
+	if u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+		return nil, fmt.Errorf("base URL %q: want https://HOST (for example https://app.ninjarmm.com)", raw)
+	}
+	if u.User != nil {
+		return nil, fmt.Errorf("base URL %q: credentials in the URL are not accepted; use --client-id and --client-secret", u.Redacted())
+	}
+	if u.RawQuery != "" || u.Fragment != "" {
+		return nil, fmt.Errorf("base URL %q: remove the query or fragment", raw)
+	}
+	if u.Scheme == "http" && !isLoopback(u.Hostname()) {
+		return nil, fmt.Errorf("base URL %q: plain http would send the client secret unencrypted; use https (http is accepted only for loopback hosts)", raw)
+	}
+	u.Path = strings.TrimRight(u.Path, "/")
+	u.RawPath = ""
+	return u, nil
+}
+
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}

@@ -1,0 +1,676 @@
+package sandbox
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/ninjaops/ninjaops/internal/ninjaone"
+)
+
+// route is one call of the API. path is the spec's path template, which
+// is also the key of the request counts.
+type route struct {
+	method string
+	path   string
+	segs   []string
+	scope  string // "monitoring" for reads, "management" for writes
+	write  bool
+	h      func(r *http.Request, arg string) reply
+}
+
+func (s *Server) buildRoutes() []*route {
+	read := func(path string, h func(*http.Request, string) reply) *route {
+		return &route{method: http.MethodGet, path: path, scope: "monitoring", h: h}
+	}
+	write := func(method, path string, h func(*http.Request, string) reply) *route {
+		return &route{method: method, path: path, scope: "management", write: true, h: h}
+	}
+	routes := []*route{
+		read("/v2/users", s.listUsers),
+		read("/v2/user/technicians", s.listTyped(ninjaone.Technician)),
+		read("/v2/user/end-users", s.listTyped(ninjaone.EndUser)),
+		read("/v2/user/technician/{id}", s.getUser(ninjaone.Technician)),
+		read("/v2/user/end-user/{id}", s.getUser(ninjaone.EndUser)),
+		read("/v2/user/roles", s.listRoles),
+		read("/v2/roles", s.listDeviceRoles),
+		read("/v2/organizations", s.listOrganizations),
+		write(http.MethodPost, "/v2/user/end-users", s.createEndUser),
+		write(http.MethodPatch, "/v2/user/end-user/{id}", s.patchEndUser),
+		write(http.MethodDelete, "/v2/user/end-user/{id}", s.deleteUser(ninjaone.EndUser)),
+		write(http.MethodPost, "/v2/user/technicians", s.createTechnician),
+		write(http.MethodPatch, "/v2/user/technician/{id}", s.patchTechnician),
+		write(http.MethodDelete, "/v2/user/technician/{id}", s.deleteUser(ninjaone.Technician)),
+		write(http.MethodPatch, "/v2/user/role/{roleId}/add-members", s.changeMembers(true)),
+		write(http.MethodPatch, "/v2/user/role/{roleId}/remove-members", s.changeMembers(false)),
+	}
+	for _, rt := range routes {
+		rt.segs = strings.Split(rt.path, "/")
+	}
+	return routes
+}
+
+// match finds the route for method and path, with the value of its one
+// path parameter. pathKnown reports a path some route has under another
+// method (a 405 rather than a 404).
+func (s *Server) match(method, path string) (rt *route, arg string, pathKnown bool) {
+	segs := strings.Split(path, "/")
+	for _, cand := range s.routes {
+		if len(cand.segs) != len(segs) {
+			continue
+		}
+		var a string
+		ok := true
+		for i, t := range cand.segs {
+			if strings.HasPrefix(t, "{") {
+				if segs[i] == "" {
+					ok = false
+					break
+				}
+				a = segs[i]
+			} else if t != segs[i] {
+				ok = false
+				break
+			}
+		}
+		if !ok {
+			continue
+		}
+		if cand.method == method {
+			return cand, a, true
+		}
+		pathKnown = true
+	}
+	return nil, "", pathKnown
+}
+
+// parseID reads a path id. NinjaOne's JAX-RS routes do not match a path
+// whose id is not an integer, hence the route-level 404.
+func parseID(arg string) (int32, *reply) {
+	n, err := strconv.ParseInt(arg, 10, 32)
+	if err != nil {
+		rep := appError(http.StatusNotFound, "FAILURE", "HTTP 404 Not Found")
+		return 0, &rep
+	}
+	return int32(n), nil
+}
+
+func badRequest(code, format string, args ...any) reply {
+	return appError(http.StatusBadRequest, code, fmt.Sprintf(format, args...))
+}
+
+func userNotFound(id int32) reply {
+	return appError(http.StatusNotFound, "USER_NOT_FOUND", fmt.Sprintf("User %d not found", id))
+}
+
+func wrongType(id int32, is ninjaone.UserType) reply {
+	return badRequest("INVALID_USER_TYPE", "User %d is %s", id, article(is))
+}
+
+func article(t ninjaone.UserType) string {
+	if t == ninjaone.Technician {
+		return "a technician"
+	}
+	return "an end user"
+}
+
+func boolParam(r *http.Request, name string) (bool, *reply) {
+	v := r.URL.Query().Get(name)
+	switch strings.ToLower(v) {
+	case "":
+		return false, nil
+	case "true":
+		return true, nil
+	case "false":
+		return false, nil
+	}
+	rep := badRequest("INVALID_PARAMETER", "Query parameter %s must be true or false, not %q", name, v)
+	return false, &rep
+}
+
+func typeParam(r *http.Request, name string) (ninjaone.UserType, *reply) {
+	v := ninjaone.UserType(r.URL.Query().Get(name))
+	if v == "" || v.Valid() {
+		return v, nil
+	}
+	rep := badRequest("INVALID_PARAMETER", "Query parameter %s must be TECHNICIAN or END_USER, not %q", name, v)
+	return "", &rep
+}
+
+// --- reads
+
+type userWithRoles struct {
+	ninjaone.User
+	Roles []string `json:"roles"`
+}
+
+func (s *Server) listUsers(r *http.Request, _ string) reply {
+	typ, bad := typeParam(r, "userType")
+	if bad != nil {
+		return *bad
+	}
+	withRoles, bad := boolParam(r, "includeRoles")
+	if bad != nil {
+		return *bad
+	}
+	return s.streamList(func(l *list) {
+		var v userWithRoles
+		s.st.eachUser(func(u *user) {
+			if typ != "" && u.UserType != typ {
+				return
+			}
+			if withRoles {
+				v.User, v.Roles = userView(&u.User), s.st.roleNames(u)
+				l.item(&v)
+			} else {
+				v.User = userView(&u.User)
+				l.item(&v.User)
+			}
+		})
+	})
+}
+
+func (s *Server) listTyped(typ ninjaone.UserType) func(*http.Request, string) reply {
+	return func(r *http.Request, _ string) reply {
+		return s.streamList(func(l *list) {
+			var v ninjaone.User
+			s.st.eachUser(func(u *user) {
+				if u.UserType == typ {
+					v = typedView(&u.User)
+					l.item(&v)
+				}
+			})
+		})
+	}
+}
+
+func (s *Server) getUser(typ ninjaone.UserType) func(*http.Request, string) reply {
+	return func(r *http.Request, arg string) reply {
+		id, bad := parseID(arg)
+		if bad != nil {
+			return *bad
+		}
+		s.mu.RLock()
+		defer s.mu.RUnlock()
+		u := s.st.users[id]
+		switch {
+		case u == nil:
+			return userNotFound(id)
+		case u.UserType != typ:
+			return wrongType(id, u.UserType)
+		}
+		return jsonReply(http.StatusOK, typedView(&u.User))
+	}
+}
+
+// roleEncoder turns roles into the API's UserRole, reusing one member
+// slice across roles.
+type roleEncoder struct {
+	st      *store
+	members []ninjaone.RoleMember
+	v       ninjaone.Role
+}
+
+func (re *roleEncoder) view(r *role) *ninjaone.Role {
+	if re.members == nil {
+		// A role without members is [] in the API, never null.
+		re.members = make([]ninjaone.RoleMember, 0, 16)
+	}
+	re.members = re.members[:0]
+	for _, id := range r.Members {
+		u := re.st.users[id]
+		if u == nil {
+			continue
+		}
+		src := "MANUAL"
+		if u.ScimUser {
+			src = "SCIM"
+		}
+		re.members = append(re.members, ninjaone.RoleMember{ID: id, Email: u.Email, Name: u.name, Source: src})
+	}
+	re.v = ninjaone.Role{ID: r.ID, Name: r.Name, Type: r.Type, Description: r.Description, Members: re.members}
+	return &re.v
+}
+
+func (s *Server) listRoles(r *http.Request, _ string) reply {
+	typ, bad := typeParam(r, "roleType")
+	if bad != nil {
+		return *bad
+	}
+	return s.streamList(func(l *list) {
+		re := &roleEncoder{st: s.st}
+		s.st.eachRole(func(ro *role) {
+			if typ == "" || ro.Type == typ {
+				l.item(re.view(ro))
+			}
+		})
+	})
+}
+
+// deviceRole is the spec's NodeRole: GET /v2/roles lists device roles,
+// which are not user roles. The sandbox has two fixed ones, so a client
+// that reads the wrong list sees names it does not know.
+type deviceRole struct {
+	ID          int32  `json:"id"`
+	Name        string `json:"name"`
+	Description string `json:"description,omitempty"`
+	NodeClass   string `json:"nodeClass"`
+	Custom      bool   `json:"custom"`
+}
+
+var deviceRoles = []deviceRole{
+	{ID: 1, Name: "Windows Server", Description: "Default Windows server role", NodeClass: "WINDOWS_SERVER"},
+	{ID: 2, Name: "Windows Desktop", Description: "Default Windows workstation role", NodeClass: "WINDOWS_WORKSTATION"},
+}
+
+func (s *Server) listDeviceRoles(*http.Request, string) reply {
+	return jsonReply(http.StatusOK, deviceRoles)
+}
+
+func (s *Server) listOrganizations(r *http.Request, _ string) reply {
+	q := r.URL.Query()
+	pageSize, after := -1, int64(0)
+	if v := q.Get("pageSize"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 32)
+		if err != nil || n < 1 {
+			return badRequest("INVALID_PARAMETER", "Query parameter pageSize must be a positive integer, not %q", v)
+		}
+		pageSize = int(n)
+	}
+	if v := q.Get("after"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 32)
+		if err != nil {
+			return badRequest("INVALID_PARAMETER", "Query parameter after must be an organization id, not %q", v)
+		}
+		after = n
+	}
+	return s.streamList(func(l *list) {
+		var v ninjaone.Organization
+		for _, id := range s.st.orgOrder {
+			if int64(id) <= after {
+				continue
+			}
+			if pageSize >= 0 && l.n >= pageSize {
+				break
+			}
+			o := s.st.orgs[id]
+			v = ninjaone.Organization{ID: o.ID, Name: o.Name, Description: o.Description}
+			l.item(&v)
+		}
+	})
+}
+
+// --- writes
+
+// maxBody bounds a request body: 100,000 member ids fit with room.
+const maxBody = 16 << 20
+
+// decodeBody reads a JSON body strictly: unknown fields and trailing data
+// are errors, so a client that sends what the API would ignore finds out
+// here. immutable names fields a PATCH cannot change, for a clearer error.
+func decodeBody(r *http.Request, v any, immutable ...string) *reply {
+	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if mt != "application/json" && !strings.HasSuffix(mt, "+json") {
+		rep := appError(http.StatusUnsupportedMediaType, "UNSUPPORTED_MEDIA_TYPE", fmt.Sprintf("Content-Type must be application/json, not %q", r.Header.Get("Content-Type")))
+		return &rep
+	}
+	data, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, maxBody))
+	if err != nil {
+		rep := badRequest("INVALID_REQUEST_BODY", "Reading the request body: %v", err)
+		return &rep
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		msg := strings.TrimPrefix(err.Error(), "json: ")
+		if errors.Is(err, io.EOF) {
+			msg = "the request body is empty"
+		}
+		for _, f := range immutable {
+			if msg == `unknown field "`+f+`"` {
+				rep := badRequest("VALIDATION_FAILED", "%s cannot be changed", f)
+				return &rep
+			}
+		}
+		rep := badRequest("INVALID_REQUEST_BODY", "Invalid request body: %s", msg)
+		return &rep
+	}
+	if dec.More() {
+		rep := badRequest("INVALID_REQUEST_BODY", "Invalid request body: data after the JSON value")
+		return &rep
+	}
+	return nil
+}
+
+// checkName enforces the spec's 1 to 150 characters on a name field.
+func checkName(field string, v *string, required bool) *reply {
+	if v == nil {
+		if required {
+			rep := badRequest("VALIDATION_FAILED", "%s is required", field)
+			return &rep
+		}
+		return nil
+	}
+	if n := utf8.RuneCountInString(*v); n < 1 || n > 150 {
+		rep := badRequest("VALIDATION_FAILED", "%s should be between 1 and 150 characters (got %d)", field, n)
+		return &rep
+	}
+	return nil
+}
+
+func checkEmail(v *string) *reply {
+	if v == nil || strings.TrimSpace(*v) == "" {
+		rep := badRequest("VALIDATION_FAILED", "email is required")
+		return &rep
+	}
+	if !strings.Contains(*v, "@") {
+		rep := badRequest("VALIDATION_FAILED", "email %q is not an email address", *v)
+		return &rep
+	}
+	return nil
+}
+
+func deref[T any](p *T) T {
+	var z T
+	if p == nil {
+		return z
+	}
+	return *p
+}
+
+// writable is called with s.mu held for writing.
+func (s *Server) writable() *reply {
+	if s.closed {
+		rep := appError(http.StatusServiceUnavailable, "SERVICE_UNAVAILABLE", "The sandbox is shutting down")
+		return &rep
+	}
+	return nil
+}
+
+// commit persists one change and then applies it; the caller holds s.mu.
+// The journal line is written before the answer, so a sandbox killed after
+// answering has kept the change.
+func (s *Server) commit(e entry) *reply {
+	if s.jr != nil {
+		if err := s.jr.append(e); err != nil {
+			s.log.Error("sandbox: persisting a change failed", "err", err)
+			rep := appError(http.StatusInternalServerError, "INTERNAL_SERVER_ERROR", "Persisting the change failed")
+			return &rep
+		}
+	}
+	s.st.apply(e)
+	return nil
+}
+
+type createEndUserBody struct {
+	FirstName        *string `json:"firstName"`
+	LastName         *string `json:"lastName"`
+	Email            *string `json:"email"`
+	Phone            *string `json:"phone"`
+	OrganizationID   *int32  `json:"organizationId"`
+	FullPortalAccess *bool   `json:"fullPortalAccess"`
+}
+
+func (s *Server) createEndUser(r *http.Request, _ string) reply {
+	invite, bad := boolParam(r, "sendInvitation")
+	if bad != nil {
+		return *bad
+	}
+	var b createEndUserBody
+	if bad := decodeBody(r, &b); bad != nil {
+		return *bad
+	}
+	for _, bad := range []*reply{checkName("firstName", b.FirstName, true), checkName("lastName", b.LastName, true), checkEmail(b.Email)} {
+		if bad != nil {
+			return *bad
+		}
+	}
+	if b.OrganizationID == nil {
+		return badRequest("VALIDATION_FAILED", "organizationId is required")
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if bad := s.writable(); bad != nil {
+		return *bad
+	}
+	if s.st.orgs[*b.OrganizationID] == nil {
+		return badRequest("ORGANIZATION_NOT_FOUND", "Organization %d not found", *b.OrganizationID)
+	}
+	u := User{
+		ID: s.st.nextUser, FirstName: *b.FirstName, LastName: *b.LastName, Email: *b.Email,
+		Phone: deref(b.Phone), UserType: ninjaone.EndUser, OrganizationID: *b.OrganizationID,
+		Enabled: true, FullPortalAccess: deref(b.FullPortalAccess),
+	}
+	if invite {
+		u.InvitationStatus = "PENDING"
+	}
+	if bad := s.commit(entry{Op: opPut, User: &u}); bad != nil {
+		return *bad
+	}
+	return jsonReply(http.StatusOK, endUserView(&u))
+}
+
+type createTechnicianBody struct {
+	FirstName *string `json:"firstName"`
+	LastName  *string `json:"lastName"`
+	Email     *string `json:"email"`
+	Phone     *string `json:"phone"`
+}
+
+func (s *Server) createTechnician(r *http.Request, _ string) reply {
+	var b createTechnicianBody
+	if bad := decodeBody(r, &b); bad != nil {
+		return *bad
+	}
+	for _, bad := range []*reply{checkName("firstName", b.FirstName, true), checkName("lastName", b.LastName, true), checkEmail(b.Email)} {
+		if bad != nil {
+			return *bad
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if bad := s.writable(); bad != nil {
+		return *bad
+	}
+	// A new technician is invited to set a password.
+	u := User{
+		ID: s.st.nextUser, FirstName: *b.FirstName, LastName: *b.LastName, Email: *b.Email,
+		Phone: deref(b.Phone), UserType: ninjaone.Technician, Enabled: true, InvitationStatus: "PENDING",
+	}
+	if bad := s.commit(entry{Op: opPut, User: &u}); bad != nil {
+		return *bad
+	}
+	return jsonReply(http.StatusOK, technicianView(&u))
+}
+
+type patchEndUserBody struct {
+	FirstName        *string `json:"firstName"`
+	LastName         *string `json:"lastName"`
+	OrganizationID   *int32  `json:"organizationId"`
+	FullPortalAccess *bool   `json:"fullPortalAccess"`
+}
+
+// lookup finds a user of the given type for a write; the caller holds s.mu.
+func (s *Server) lookup(id int32, typ ninjaone.UserType) (*user, *reply) {
+	u := s.st.users[id]
+	if u == nil {
+		rep := userNotFound(id)
+		return nil, &rep
+	}
+	if u.UserType != typ {
+		rep := wrongType(id, u.UserType)
+		return nil, &rep
+	}
+	return u, nil
+}
+
+func (s *Server) patchEndUser(r *http.Request, arg string) reply {
+	id, bad := parseID(arg)
+	if bad != nil {
+		return *bad
+	}
+	var b patchEndUserBody
+	if bad := decodeBody(r, &b, "email", "phone", "userType"); bad != nil {
+		return *bad
+	}
+	for _, bad := range []*reply{checkName("firstName", b.FirstName, false), checkName("lastName", b.LastName, false)} {
+		if bad != nil {
+			return *bad
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if bad := s.writable(); bad != nil {
+		return *bad
+	}
+	cur, bad := s.lookup(id, ninjaone.EndUser)
+	if bad != nil {
+		return *bad
+	}
+	u := cur.User
+	if b.FirstName != nil {
+		u.FirstName = *b.FirstName
+	}
+	if b.LastName != nil {
+		u.LastName = *b.LastName
+	}
+	if b.OrganizationID != nil {
+		if s.st.orgs[*b.OrganizationID] == nil {
+			return badRequest("ORGANIZATION_NOT_FOUND", "Organization %d not found", *b.OrganizationID)
+		}
+		u.OrganizationID = *b.OrganizationID
+	}
+	if b.FullPortalAccess != nil {
+		u.FullPortalAccess = *b.FullPortalAccess
+	}
+	if bad := s.commit(entry{Op: opPut, User: &u}); bad != nil {
+		return *bad
+	}
+	return jsonReply(http.StatusOK, endUserView(&u))
+}
+
+type patchTechnicianBody struct {
+	FirstName *string `json:"firstName"`
+	LastName  *string `json:"lastName"`
+}
+
+func (s *Server) patchTechnician(r *http.Request, arg string) reply {
+	id, bad := parseID(arg)
+	if bad != nil {
+		return *bad
+	}
+	var b patchTechnicianBody
+	if bad := decodeBody(r, &b, "email", "phone", "userType"); bad != nil {
+		return *bad
+	}
+	for _, bad := range []*reply{checkName("firstName", b.FirstName, false), checkName("lastName", b.LastName, false)} {
+		if bad != nil {
+			return *bad
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if bad := s.writable(); bad != nil {
+		return *bad
+	}
+	cur, bad := s.lookup(id, ninjaone.Technician)
+	if bad != nil {
+		return *bad
+	}
+	u := cur.User
+	if b.FirstName != nil {
+		u.FirstName = *b.FirstName
+	}
+	if b.LastName != nil {
+		u.LastName = *b.LastName
+	}
+	if bad := s.commit(entry{Op: opPut, User: &u}); bad != nil {
+		return *bad
+	}
+	return jsonReply(http.StatusOK, technicianView(&u))
+}
+
+func (s *Server) deleteUser(typ ninjaone.UserType) func(*http.Request, string) reply {
+	return func(r *http.Request, arg string) reply {
+		id, bad := parseID(arg)
+		if bad != nil {
+			return *bad
+		}
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if bad := s.writable(); bad != nil {
+			return *bad
+		}
+		if _, bad := s.lookup(id, typ); bad != nil {
+			return *bad
+		}
+		if bad := s.commit(entry{Op: opDelete, ID: id}); bad != nil {
+			return *bad
+		}
+		return reply{status: http.StatusNoContent}
+	}
+}
+
+// changeMembers adds or removes role members. The whole call fails when
+// the role or any user is unknown (404) or a user is of the wrong type for
+// the role (400); re-adding a member and removing a non-member are
+// tolerated.
+func (s *Server) changeMembers(add bool) func(*http.Request, string) reply {
+	return func(r *http.Request, arg string) reply {
+		roleID, bad := parseID(arg)
+		if bad != nil {
+			return *bad
+		}
+		var ids []int32
+		if bad := decodeBody(r, &ids); bad != nil {
+			return *bad
+		}
+		if ids == nil {
+			return badRequest("INVALID_REQUEST_BODY", "Invalid request body: expected a JSON array of user ids")
+		}
+		seen := make(map[int32]bool, len(ids))
+		for _, id := range ids {
+			if seen[id] {
+				return badRequest("INVALID_REQUEST_BODY", "User id %d is listed twice: ids must be unique", id)
+			}
+			seen[id] = true
+		}
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if bad := s.writable(); bad != nil {
+			return *bad
+		}
+		ro := s.st.roles[roleID]
+		if ro == nil {
+			return appError(http.StatusNotFound, "ROLE_OR_MEMBERS_NOT_FOUND", "Role or members not found")
+		}
+		for _, id := range ids {
+			if s.st.users[id] == nil {
+				return appError(http.StatusNotFound, "ROLE_OR_MEMBERS_NOT_FOUND", "Role or members not found")
+			}
+		}
+		for _, id := range ids {
+			if u := s.st.users[id]; u.UserType != ro.Type {
+				return badRequest("INVALID_USER_TYPE", "User %d is %s and cannot be a member of %s role %q", id, article(u.UserType), typeWord(ro.Type), ro.Name)
+			}
+		}
+		op := opAdd
+		if !add {
+			op = opRemove
+		}
+		if len(ids) > 0 {
+			if bad := s.commit(entry{Op: op, ID: roleID, IDs: ids}); bad != nil {
+				return *bad
+			}
+		}
+		re := &roleEncoder{st: s.st}
+		return jsonReply(http.StatusOK, re.view(ro))
+	}
+}

@@ -1,0 +1,100 @@
+package ninjaone
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+
+	"golang.org/x/sync/errgroup"
+)
+
+// organizationsPageSize is the page size of the organizations read. Pages
+// are read one after another (the API pages by last id), so a tenant with
+// up to this many organizations is read in one request.
+const organizationsPageSize = 1000
+
+// Snapshot reads the whole live state in a fixed number of requests,
+// whatever the tenant's size: the technicians, the end users and the user
+// roles with their members (one list call each, concurrently), plus the
+// organizations when opts asks for them. Nothing is read per user or per
+// role.
+func (c *Client) Snapshot(ctx context.Context, opts SnapshotOptions) (*Snapshot, error) {
+	// Fetch the token first so the concurrent reads share it instead of
+	// racing to the token endpoint.
+	if _, err := c.tokens.token(ctx); err != nil {
+		return nil, err
+	}
+	s := &Snapshot{}
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return c.list(gctx, "/v2/user/technicians", nil, &s.Technicians) })
+	g.Go(func() error { return c.list(gctx, "/v2/user/end-users", nil, &s.EndUsers) })
+	g.Go(func() error { return c.list(gctx, "/v2/user/roles", nil, &s.Roles) })
+	if opts.Organizations {
+		g.Go(func() (err error) {
+			s.Organizations, err = c.organizations(gctx)
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	if s.Technicians == nil {
+		s.Technicians = []User{}
+	}
+	if s.EndUsers == nil {
+		s.EndUsers = []User{}
+	}
+	if s.Roles == nil {
+		s.Roles = []Role{}
+	}
+	return s, nil
+}
+
+// list GETs a JSON array.
+func (c *Client) list(ctx context.Context, path string, q url.Values, out any) error {
+	return c.do(ctx, &call{method: http.MethodGet, path: path, template: path, query: q, out: out})
+}
+
+// organizations reads every organization, page by page.
+func (c *Client) organizations(ctx context.Context) ([]Organization, error) {
+	var all []Organization
+	after := int32(0)
+	for page := 0; ; page++ {
+		q := url.Values{"pageSize": {strconv.Itoa(organizationsPageSize)}}
+		if page > 0 {
+			q.Set("after", strconv.Itoa(int(after)))
+		}
+		var batch []Organization
+		if err := c.list(ctx, "/v2/organizations", q, &batch); err != nil {
+			return nil, err
+		}
+		for _, o := range batch {
+			if page > 0 && o.ID <= after {
+				// A server that ignores `after` would page forever.
+				return nil, fmt.Errorf("GET /v2/organizations: page after id %d returned id %d again; the server does not page as documented", after, o.ID)
+			}
+		}
+		all = append(all, batch...)
+		if len(batch) < organizationsPageSize {
+			break
+		}
+		after = batch[len(batch)-1].ID
+	}
+	if all == nil {
+		all = []Organization{}
+	}
+	return all, nil
+}
+
+// Validate checks the connection settings with a token and one cheap read,
+// so that a wrong client id, secret, scope or region is reported before any
+// work starts.
+func (c *Client) Validate(ctx context.Context) error {
+	if _, err := c.tokens.token(ctx); err != nil {
+		return err
+	}
+	var orgs []Organization
+	return c.list(ctx, "/v2/organizations", url.Values{"pageSize": {"1"}}, &orgs)
+}
