@@ -61,6 +61,9 @@ func (s *diagSink) add(p Pos, format string, args ...any) {
 	s.list = append(s.list, Diagnostic{Path: s.path, Line: p.Line, Col: p.Col, Msg: fmt.Sprintf(format, args...)})
 }
 
+// full reports whether further diagnostics are only counted.
+func (s *diagSink) full() bool { return len(s.list) >= MaxDiagnostics }
+
 func (s *diagSink) empty() bool { return len(s.list) == 0 && s.dropped == 0 }
 
 // result sorts the diagnostics by place (file-wide ones first) and appends

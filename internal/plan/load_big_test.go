@@ -170,3 +170,24 @@ func BenchmarkLoadWhole(b *testing.B) {
 		})
 	}
 }
+
+// TestLoadManyTinyBadItems loads a hostile file of two million empty
+// users: it is refused with the diagnostics capped, and the users after
+// the cap are not kept, so memory stays bounded by the file's size.
+func TestLoadManyTinyBadItems(t *testing.T) {
+	if testing.Short() || raceEnabled {
+		t.Skip("loads 10 MB")
+	}
+	data := []byte("version: 1\nusers:\n" + strings.Repeat("- {}\n", 2_000_000))
+	var err error
+	peak := peakHeap(func() { _, err = Load("tiny.yaml", data) })
+	t.Logf("%.1f MiB: peak heap growth %.0f MiB", float64(len(data))/mib, float64(peak)/mib)
+	checkDiagnosticsOf(t, "tiny.yaml", err)
+	if !strings.HasSuffix(err.Error(), "more not shown (fix the ones above and run again)") {
+		t.Errorf("the diagnostics are not capped: %.300s", err.Error()[len(err.Error())-300:])
+	}
+	// Keeping every item would take some 100x the file.
+	if limit := uint64(25 * len(data)); peak > limit {
+		t.Errorf("peak heap growth %d MiB is over %d MiB (25x the file)", peak/mib, limit/mib)
+	}
+}

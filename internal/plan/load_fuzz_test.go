@@ -45,6 +45,11 @@ func FuzzLoad(f *testing.F) {
 // at most MaxDiagnostics of them, and one line each.
 func checkDiagnostics(t *testing.T, err error) {
 	t.Helper()
+	checkDiagnosticsOf(t, "f.yaml", err)
+}
+
+func checkDiagnosticsOf(t *testing.T, path string, err error) {
+	t.Helper()
 	var ds Diagnostics
 	if !errors.As(err, &ds) {
 		t.Fatalf("error %T is not Diagnostics: %v", err, err)
@@ -61,7 +66,7 @@ func checkDiagnostics(t *testing.T, err error) {
 		t.Errorf("diagnostics are not sorted:\n%s", err)
 	}
 	for _, d := range ds {
-		if d.Path != "f.yaml" || d.Msg == "" || strings.ContainsAny(d.Msg, "\n\r") || (d.Line > 0) != (d.Col > 0) {
+		if d.Path != path || d.Msg == "" || strings.ContainsAny(d.Msg, "\n\r") || (d.Line > 0) != (d.Col > 0) {
 			t.Errorf("malformed diagnostic %#v", d)
 		}
 		if len(d.Msg) > 600 {

@@ -364,10 +364,24 @@ func splitDocument(data []byte, chunkSize int) *split {
 
 // lazySlice decodes a split list chunk by chunk into v. A chunk that does
 // not parse as the scanner expected aborts the walk.
+//
+// Once the diagnostics are full the file is refused anyway, so the items
+// after that are still walked (to count their errors) but not kept: a
+// hostile file of millions of tiny bad items ("- {}") then costs one item
+// of memory, not millions.
 func (d *decoder) lazySlice(lz *lazySeq, v reflect.Value, fi *fieldInfo) bool {
-	s := reflect.MakeSlice(v.Type(), lz.count, lz.count)
+	// Every item kept is valid, which takes some 30 bytes of text, or one
+	// of the first MaxDiagnostics bad ones: so this is room enough, and
+	// not millions of empty entries for millions of "- {}".
+	body := 0
+	for _, c := range lz.chunks {
+		body += c.end - c.start
+	}
+	s := reflect.MakeSlice(v.Type(), 0, min(lz.count, body/30+MaxDiagnostics))
+	scratch := reflect.New(v.Type().Elem()).Elem()
+	zero := reflect.Zero(v.Type().Elem())
 	if v.Type().Elem() == userSpecType && len(d.emails) == 0 {
-		d.emails = make(map[string]firstEmail, lz.count)
+		d.emails = make(map[string]firstEmail, s.Cap())
 	}
 	k := 0
 	for _, c := range lz.chunks {
@@ -389,7 +403,18 @@ func (d *decoder) lazySlice(lz *lazySeq, v reflect.Value, fi *fieldInfo) bool {
 		}
 		d.off = c.line - 1
 		for i, item := range seq.Content {
-			d.item(item, s.Index(k), fi, k)
+			if d.sink.full() {
+				scratch.Set(zero)
+				d.item(item, scratch, fi, k)
+			} else {
+				if s.Len() == s.Cap() {
+					grown := reflect.MakeSlice(s.Type(), s.Len(), 2*s.Cap())
+					reflect.Copy(grown, s)
+					s = grown
+				}
+				s = s.Slice(0, s.Len()+1)
+				d.item(item, s.Index(s.Len()-1), fi, k)
+			}
 			seq.Content[i] = nil // let the collector have yaml.v3's nodes
 			k++
 		}
