@@ -53,7 +53,7 @@ func runPlan(c *cli.Context, e *env) error {
 	if err != nil {
 		return fmt.Errorf("reading the desired state: %w", err)
 	}
-	d, err := loadDesired(path, data)
+	d, err := plan.Load(path, data)
 	if err != nil {
 		return err
 	}

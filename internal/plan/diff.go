@@ -270,7 +270,11 @@ func (x *differ) roleError(name string, t UserType, at Positions, key, what stri
 	if len(other) > 0 {
 		x.errorf(at, key, "role %q %s is a %s role, not a %s role (%s)", name, what, strings.Join(other, "/"), t, existing)
 	} else {
-		x.errorf(at, key, "unknown role %q %s (%s)", name, what, existing)
+		names := make([]string, 0, len(x.rolesByName[t]))
+		for n := range x.rolesByName[t] {
+			names = append(names, n)
+		}
+		x.errorf(at, key, "unknown role %q %s (%s)%s", name, what, existing, didYouMean(name, names))
 	}
 }
 
@@ -313,7 +317,11 @@ func (x *differ) orgNamed(name string) (*ninjaone.Organization, string) {
 	case 1:
 		return os[0], ""
 	case 0:
-		return nil, fmt.Sprintf("unknown organization %q (%s)", name, x.orgNames())
+		names := make([]string, 0, len(x.orgByName))
+		for n := range x.orgByName {
+			names = append(names, n)
+		}
+		return nil, fmt.Sprintf("unknown organization %q (%s)%s", name, x.orgNames(), didYouMean(name, names))
 	default:
 		ids := make([]string, len(os))
 		for i, o := range os {
@@ -339,6 +347,16 @@ func (x *differ) orgNames() string {
 func (x *differ) orgName(id int32) string {
 	if o := x.orgByID[id]; o != nil {
 		return o.Name
+	}
+	return ""
+}
+
+// didYouMean suggests the candidate closest to a misspelt name, if any
+// is close enough to be a typo; sorting first keeps the choice stable.
+func didYouMean(name string, candidates []string) string {
+	sort.Strings(candidates)
+	if s := suggest(name, candidates); s != "" {
+		return fmt.Sprintf("; did you mean %q?", s)
 	}
 	return ""
 }

@@ -85,8 +85,6 @@ func euser(line int, email, first, last, org string, roles ...string) UserSpec {
 	return UserSpec{Email: email, Type: EndUserUser, FirstName: first, LastName: last, Organization: org, Roles: roles, At: at(line)}
 }
 
-func ptr[T any](v T) *T { return &v }
-
 func desired(mode UnmanagedMode, users ...UserSpec) *Desired {
 	// The removal guard is off by default here: small tenants trip it, and
 	// it has its own cases.
@@ -410,6 +408,11 @@ func TestDiffUsers(t *testing.T) {
 			},
 		},
 		{
+			name:    "a misspelt organization gets a suggestion",
+			desired: desired(UnmanagedIgnore, euser(3, "fay@customer.example", "Fay", "Lee", "Acem")),
+			errs:    []string{`ninjaops.yaml:6:19: user "fay@customer.example": unknown organization "Acem" (organizations: "Acme", "Customer Inc"); did you mean "Acme"?`},
+		},
+		{
 			name:    "ambiguous organization name",
 			desired: desired(UnmanagedIgnore, euser(3, "fay@customer.example", "Fay", "Lee", "Acme")),
 			live: func(s *ninjaone.Snapshot) {
@@ -536,7 +539,7 @@ func TestDiffRoles(t *testing.T) {
 				euser(20, "bob@customer.example", "Bob", "Jones", "Customer Inc", "Helpdesk")),
 				RoleSpec{Name: "Auditors", Type: EndUserUser}),
 			errs: []string{
-				`ninjaops.yaml:16:14: unknown role "Helpdsk" of user "alice@example.com" (technician roles: "Helpdesk", "Read Only", "Tier 2")`,
+				`ninjaops.yaml:16:14: unknown role "Helpdsk" of user "alice@example.com" (technician roles: "Helpdesk", "Read Only", "Tier 2"); did you mean "Helpdesk"?`,
 				`ninjaops.yaml:16:24: role "Portal Users" of user "alice@example.com" is a end_user role, not a technician role (technician roles: "Helpdesk", "Read Only", "Tier 2")`,
 				`ninjaops.yaml:24:14: role "Helpdesk" of user "bob@customer.example" is a technician role, not a end_user role (end_user roles: "Approvers", "Portal Users")`,
 				`ninjaops.yaml:40:13: unknown role "Auditors" in roles[0] (end_user roles: "Approvers", "Portal Users")`,

@@ -3,7 +3,6 @@ package plan
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -16,7 +15,7 @@ import (
 	"github.com/ninjaops/ninjaops/internal/ninjaone"
 )
 
-var update = flag.Bool("update", false, "rewrite the golden files in testdata")
+// -update (declared in schema_test.go) also rewrites the renderers' golden files.
 
 // golden compares got with testdata/name, or rewrites it under -update.
 func golden(t *testing.T, name string, got []byte) {
