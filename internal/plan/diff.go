@@ -681,7 +681,7 @@ func (x *differ) exclusiveRoles() {
 				continue
 			}
 			k := strings.ToLower(lu.Email)
-			if len(x.byEmail[k]) > 1 {
+			if k == "" || len(x.byEmail[k]) > 1 {
 				continue // warned about by unmanagedUsers, or an error if listed
 			}
 			if slices.Contains(x.declares[k], r) {
@@ -703,6 +703,11 @@ func (x *differ) unmanagedUsers() {
 	seen := make(map[string]bool)
 	for _, u := range all {
 		k := strings.ToLower(u.Email)
+		if k == "" {
+			// Users are addressed by email: one without is left alone.
+			x.warnf("%s user id %d has no email; ninjaops leaves it alone", FromAPI(u.UserType), u.ID)
+			continue
+		}
 		if x.listed[k] {
 			continue
 		}

@@ -394,6 +394,19 @@ func TestDiffUsers(t *testing.T) {
 			warnings: []string{`end_user id 30 ("twin@example.com") and end_user id 31 ("Twin@example.com") in NinjaOne share the email "twin@example.com"; ninjaops changes neither until one is deleted or renamed`},
 		},
 		{
+			name:    "live users without an email are left alone, even by exclusive roles",
+			desired: withRoles(desired(UnmanagedDelete, tuser(3, "alice@example.com", "Alice", "Smith")), RoleSpec{Name: "Approvers", Type: EndUserUser, Exclusive: true}),
+			live: func(s *ninjaone.Snapshot) {
+				s.Technicians = s.Technicians[:1]
+				s.EndUsers = []ninjaone.User{endUser(30, "", "No", "Email", 1, false), endUser(31, "", "Also", "None", 1, false)}
+				s.Roles[4].Members = []ninjaone.RoleMember{{ID: 30}}
+			},
+			warnings: []string{
+				"end_user user id 30 has no email; ninjaops leaves it alone",
+				"end_user user id 31 has no email; ninjaops leaves it alone",
+			},
+		},
+		{
 			name: "unknown organization lists existing names",
 			desired: desired(UnmanagedIgnore,
 				euser(3, "fay@customer.example", "Fay", "Lee", "Customer Incorporated"),
