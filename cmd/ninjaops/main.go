@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/signal"
 	"sort"
+	"strings"
 	"syscall"
 
 	"github.com/urfave/cli/v2"
@@ -93,7 +94,8 @@ func newApp(e *env) *cli.App {
 // run executes ninjaops with args (args[0] is the program name) and returns
 // the process exit code.
 func run(ctx context.Context, e *env, args []string) int {
-	err := newApp(e).RunContext(ctx, args)
+	app := newApp(e)
+	err := app.RunContext(ctx, interspersed(app, args))
 	if err == nil {
 		return exitOK
 	}
@@ -111,6 +113,67 @@ func run(ctx context.Context, e *env, args []string) int {
 		fmt.Fprintf(e.stderr, "Error: %s\n", msg)
 	}
 	return code
+}
+
+// interspersed lets flags follow positional arguments, as in
+// `ninjaops apply plan.json --parallelism 8`: urfave/cli v2 stops reading
+// flags at the first argument that is not one. It moves the positional
+// arguments of the (sub)command to the end, using the command's flags to
+// know which ones take a value. "--" ends the flags as usual.
+func interspersed(app *cli.App, args []string) []string {
+	if len(args) < 2 {
+		return args
+	}
+	out := []string{args[0]}
+	cmds := app.Commands
+	i := 1
+	var cmd *cli.Command
+	// Walk down the command path: ninjaops baton grant ...
+	for i < len(args) {
+		var next *cli.Command
+		for _, c := range cmds {
+			if c.HasName(args[i]) {
+				next = c
+			}
+		}
+		if next == nil {
+			break
+		}
+		cmd = next
+		out = append(out, args[i])
+		cmds = cmd.Subcommands
+		i++
+	}
+	if cmd == nil {
+		return args
+	}
+	takesValue := map[string]bool{}
+	for _, f := range cmd.Flags {
+		_, isBool := f.(*cli.BoolFlag)
+		for _, n := range f.Names() {
+			takesValue[n] = !isBool
+		}
+	}
+	var flags, positional []string
+	for ; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case a == "--":
+			positional = append(positional, args[i:]...)
+			i = len(args)
+		case len(a) > 1 && a[0] == '-':
+			flags = append(flags, a)
+			name := strings.TrimLeft(a, "-")
+			if !strings.Contains(name, "=") && takesValue[name] && i+1 < len(args) {
+				i++
+				flags = append(flags, args[i])
+			}
+		default:
+			positional = append(positional, a)
+		}
+	}
+	out = append(out, flags...)
+	return append(out, positional...)
 }
 
 func processEnv() *env {

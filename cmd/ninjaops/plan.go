@@ -14,8 +14,6 @@ import (
 
 func init() { register(planCommand) }
 
-const defaultDesiredFile = "ninjaops.yaml"
-
 func planCommand(e *env) *cli.Command {
 	return &cli.Command{
 		Name:      "plan",
@@ -27,7 +25,7 @@ whatever its size), and prints what apply would do. Nothing is changed.
 Exit codes: 0 success; 1 error; with --detailed-exitcode, 2 when the plan
 has changes (an error is never 2).`,
 		Flags: append([]cli.Flag{
-			&cli.StringFlag{Name: "file", Aliases: []string{"f"}, Value: defaultDesiredFile, Usage: "desired-state `FILE`"},
+			fileFlag(),
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "text", Usage: "output `FORMAT`: text|json|markdown"},
 			&cli.StringFlag{Name: "out", Usage: "also save the plan to `PLANFILE`, for ninjaops apply PLANFILE"},
 			&cli.BoolFlag{Name: "detailed-exitcode", Usage: "exit 2 when the plan has changes (0: none, 1: error)"},
@@ -48,14 +46,9 @@ func runPlan(c *cli.Context, e *env) error {
 		return fmt.Errorf("-o %q: want text, json or markdown", format)
 	}
 
-	path := c.String("file")
-	data, err := os.ReadFile(path)
+	d, err := loadDesired(e, c.String("file"))
 	if err != nil {
-		return fmt.Errorf("reading the desired state: %w", err)
-	}
-	d, err := plan.Load(path, data)
-	if err != nil {
-		return err
+		return desiredError(e, err)
 	}
 
 	client, closeFn, err := connect(c, e)
@@ -69,7 +62,7 @@ func runPlan(c *cli.Context, e *env) error {
 	}
 	p, err := plan.Diff(d, live)
 	if err != nil {
-		return err
+		return desiredError(e, err)
 	}
 
 	// Save first: a plan that cannot be saved is an error, and the

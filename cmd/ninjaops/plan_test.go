@@ -118,7 +118,7 @@ func TestPlanCommandExitCodes(t *testing.T) {
 		{"changes, detailed, markdown", fileChanges, []string{"--detailed-exitcode", "-o", "markdown"}, 2, "### ninjaops plan: 1 to create", ""},
 		{"diff error, detailed: 1 not 2", fileBadRole, []string{"--detailed-exitcode"}, 1, "", `unknown role "Nope" of user "alice@example.com" (technician roles: "Helpdesk", "Tier 2")`},
 		{"bad format", fileChanges, []string{"-o", "yaml", "--detailed-exitcode"}, 1, "", `-o "yaml": want text, json or markdown`},
-		{"missing file", fileChanges, []string{"-f", "$DIR/nope.yaml", "--detailed-exitcode"}, 1, "", "reading the desired state"},
+		{"missing file", fileChanges, []string{"-f", "$DIR/nope.yaml", "--detailed-exitcode"}, 1, "", "nope.yaml: no such file"},
 		{"NinjaOne error, detailed: 1", fileChanges, []string{"--base-url", fakeTenantFailing(t, "/v2/user/roles").URL, "--detailed-exitcode"}, 1, "", "reading NinjaOne"},
 		{"unwritable --out: 1", fileChanges, []string{"--out", "$DIR/no/such/dir/plan.json", "--detailed-exitcode"}, 1, "", "saving the plan"},
 	}

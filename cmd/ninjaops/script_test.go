@@ -40,10 +40,14 @@ func TestScripts(t *testing.T) {
 			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"freeport":  cmdFreeport,
-			"waithttp":  cmdWaitHTTP,
-			"http":      cmdHTTP,
-			"httptoken": cmdHTTPToken,
+			"freeport":   cmdFreeport,
+			"waithttp":   cmdWaitHTTP,
+			"http":       cmdHTTP,
+			"httptoken":  cmdHTTPToken,
+			"gendesired": cmdGenDesired,
+			"replace":    cmdReplace,
+			"waitcount":  cmdWaitCount,
+			"truncate":   cmdTruncate,
 		},
 	})
 }
@@ -162,4 +166,78 @@ func cmdHTTPToken(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("token: %d %s", resp.StatusCode, data)
 	}
 	ts.Setenv(args[0], tok.AccessToken)
+}
+
+// gendesired N FILE writes a ninjaops.yaml declaring N new technicians
+// (new001@example.com ...), each in the quickstart roles Helpdesk and
+// Tier 2: N creates and 2N membership additions against the quickstart
+// tenant.
+func cmdGenDesired(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: gendesired N FILE")
+	}
+	n, err := strconv.Atoi(args[0])
+	ts.Check(err)
+	var b strings.Builder
+	b.WriteString("version: 1\nsettings:\n  unmanaged_users: ignore\nusers:\n")
+	for i := 1; i <= n; i++ {
+		fmt.Fprintf(&b, "  - email: new%03d@example.com\n    type: technician\n    first_name: New\n    last_name: User%03d\n    roles: [Helpdesk, Tier 2]\n", i, i)
+	}
+	ts.Check(os.WriteFile(ts.MkAbs(args[1]), []byte(b.String()), 0o644))
+}
+
+// replace FILE OLD NEW replaces the first OLD in FILE with NEW, failing
+// when OLD is not there.
+func cmdReplace(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 3 {
+		ts.Fatalf("usage: replace FILE OLD NEW")
+	}
+	p := ts.MkAbs(args[0])
+	data, err := os.ReadFile(p)
+	ts.Check(err)
+	if !strings.Contains(string(data), args[1]) {
+		ts.Fatalf("%s does not contain %q", args[0], args[1])
+	}
+	ts.Check(os.WriteFile(p, []byte(strings.Replace(string(data), args[1], args[2], 1)), 0o644))
+}
+
+// waitcount STATSURL KEY N waits up to 60s until the sandbox at STATSURL
+// has counted at least N requests of KEY (e.g. "POST /v2/user/technicians"),
+// so a script can interrupt a command in the middle of its work instead of
+// after a guessed delay.
+func cmdWaitCount(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 3 {
+		ts.Fatalf("usage: waitcount STATSURL KEY N")
+	}
+	n, err := strconv.Atoi(args[2])
+	ts.Check(err)
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		var st struct {
+			Requests map[string]int `json:"requests"`
+		}
+		resp, err := http.Get(args[0])
+		if err == nil {
+			err = json.NewDecoder(resp.Body).Decode(&st)
+			resp.Body.Close()
+		}
+		if err == nil && st.Requests[args[1]] >= n {
+			return
+		}
+		if time.Now().After(deadline) {
+			ts.Fatalf("%s: %q did not reach %d (have %d, err %v)", args[0], args[1], n, st.Requests[args[1]], err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// truncate FILE N cuts FILE to its first N bytes, as an interrupted copy
+// would.
+func cmdTruncate(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: truncate FILE N")
+	}
+	n, err := strconv.Atoi(args[1])
+	ts.Check(err)
+	ts.Check(os.Truncate(ts.MkAbs(args[0]), int64(n)))
 }

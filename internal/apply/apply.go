@@ -71,6 +71,9 @@ type Result struct {
 	// Note says something worth knowing about a success, e.g. "already
 	// deleted".
 	Note string `json:"note,omitempty"`
+	// NotStarted marks a change skipped because the run was interrupted
+	// before it began.
+	NotStarted bool `json:"not_started,omitempty"`
 }
 
 // Totals counts the results by status.
@@ -285,6 +288,7 @@ func (r *runner) interrupted(i int) {
 	res := r.results[i]
 	res.Status = Skipped
 	res.Error = errInterrupted.Error()
+	res.NotStarted = true
 	r.finish(i, res)
 }
 
@@ -433,6 +437,11 @@ func (r *runner) membershipPhase(a plan.Action) {
 			id = r.created[email]
 			why, createFailed := r.failed[email]
 			r.mu.Unlock()
+			if id == 0 && !createFailed && r.stop.Err() != nil {
+				// Its creation was never started.
+				r.interrupted(i)
+				continue
+			}
 			if id == 0 {
 				res.Status = Skipped
 				if createFailed {

@@ -1,0 +1,309 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/ninjaops/ninjaops/internal/apply"
+	"github.com/ninjaops/ninjaops/internal/ninjaone"
+	"github.com/ninjaops/ninjaops/internal/plan"
+)
+
+func init() { register(applyCommand) }
+
+func applyCommand(e *env) *cli.Command {
+	return &cli.Command{
+		Name:      "apply",
+		Usage:     "carry out the changes that bring NinjaOne to the state ninjaops.yaml declares",
+		UsageText: "ninjaops apply [-f FILE] [--auto-approve] [flags]\n   ninjaops apply PLANFILE [flags]",
+		Description: `With -f (default ninjaops.yaml): computes the plan, prints it, and asks for
+"yes" on a terminal; without a terminal it refuses unless --auto-approve.
+
+With PLANFILE (written by plan --out): the saved plan is the approval. apply
+re-reads NinjaOne, re-computes the changes from the desired state recorded in
+the plan, and proceeds only if they equal the saved ones exactly; otherwise it
+stops with "plan is stale" and changes nothing.
+
+Order: creates, updates, membership additions, membership removals,
+deletions; one add-members and one remove-members call per role.
+
+Exit codes: 0 all done; 1 error, or a change failed or was skipped;
+3 refused by a safety guard (nothing changed); 130 interrupted.`,
+		Flags: append([]cli.Flag{
+			fileFlag(),
+			&cli.BoolFlag{Name: "auto-approve", Usage: "do not ask for approval (needed without a terminal)"},
+			&cli.IntFlag{Name: "parallelism", Value: 4, Usage: "write calls in flight at once"},
+			&cli.IntFlag{Name: "max-deletions", Usage: "refuse to delete more users than `N` (overrides settings.max_deletions, default 5)"},
+			&cli.Float64Flag{Name: "max-removal-percent", Usage: "refuse to remove more than `P` percent of the memberships of the roles concerned (overrides settings.max_removal_percent, default 25)"},
+			&cli.StringFlag{Name: "report", Usage: "write a JSON report of every change to `FILE`"},
+			&cli.BoolFlag{Name: "no-color", Usage: "no color in the printed plan (also NO_COLOR)"},
+		}, connectionFlags()...),
+		Action: func(c *cli.Context) error { return runApply(c, e) },
+	}
+}
+
+func runApply(c *cli.Context, e *env) error {
+	if c.NArg() > 1 {
+		return fmt.Errorf("apply takes at most one PLANFILE (got %d arguments)", c.NArg())
+	}
+	if c.Int("parallelism") < 1 {
+		return fmt.Errorf("--parallelism %d: want 1 or more", c.Int("parallelism"))
+	}
+	planFile := c.Args().First()
+	if planFile != "" && c.IsSet("file") {
+		return errors.New("give either -f FILE or a PLANFILE, not both")
+	}
+
+	var (
+		saved *plan.SavedPlan
+		d     *plan.Desired
+		err   error
+	)
+	if planFile != "" {
+		data, err := os.ReadFile(planFile)
+		if err != nil {
+			return fmt.Errorf("reading the plan: %w", err)
+		}
+		if saved, err = plan.ReadPlanFile(data); err != nil {
+			return fmt.Errorf("%s: %w", planFile, err)
+		}
+		if d, err = plan.Load(saved.Desired.Path, saved.Desired.Source); err != nil {
+			fmt.Fprintf(e.stderr, "%s: the desired state recorded in the plan does not load with this ninjaops:\n", planFile)
+			return desiredError(e, err)
+		}
+	} else if d, err = loadDesired(e, c.String("file")); err != nil {
+		return desiredError(e, err)
+	}
+
+	client, closeFn, err := connect(c, e)
+	if err != nil {
+		return err
+	}
+	defer closeFn()
+	if saved != nil && saved.Target != "" {
+		if t := planTarget(c, client); t != saved.Target {
+			return fmt.Errorf("%s was made for %s, but this apply talks to %s; make a new plan against this tenant", planFile, saved.Target, t)
+		}
+	}
+	live, err := client.Snapshot(c.Context, ninjaone.SnapshotOptions{Organizations: plan.NeedsOrganizations(d)})
+	if err != nil {
+		return fmt.Errorf("reading NinjaOne: %w", err)
+	}
+	p, err := plan.Diff(d, live)
+	if err != nil {
+		return desiredError(e, err)
+	}
+
+	if saved != nil {
+		if diffs := plan.CompareChanges(saved.Plan.Changes, p.Changes); len(diffs) > 0 {
+			return fmt.Errorf("plan is stale: NinjaOne or the plan changed since %s was made, nothing was changed:\n  %s\nmake a new plan with ninjaops plan --out",
+				planFile, strings.Join(diffs, "\n  "))
+		}
+		fmt.Fprintf(e.stderr, "Applying %s: %s\n", planFile, summaryLine(p))
+	} else if _, err := e.stdout.Write(plan.RenderText(p, plan.TextOptions{Color: useColor(c, e)})); err != nil {
+		return err
+	}
+	if len(p.Changes) == 0 {
+		if saved != nil {
+			fmt.Fprintln(e.stdout, "No changes.")
+		}
+		return nil
+	}
+
+	maxDel, maxPct := guardLimits(c, d)
+	if vs := plan.CheckGuards(p, live, maxDel, maxPct); len(vs) > 0 {
+		msgs := make([]string, len(vs))
+		for i, v := range vs {
+			msgs[i] = v.Message
+		}
+		return withCode(exitGuard, fmt.Errorf("refusing to apply, nothing was changed:\n  %s", strings.Join(msgs, "\n  ")))
+	}
+
+	if saved == nil && !c.Bool("auto-approve") {
+		if err := approve(e); err != nil {
+			return err
+		}
+	}
+
+	prog := newApplyProgress(e)
+	rep := apply.Run(c.Context, client, p, apply.Options{
+		Parallelism: c.Int("parallelism"),
+		Live:        live,
+		Protected:   d.Settings.Protected,
+		Progress:    prog.update,
+	})
+	prog.finish()
+
+	if path := c.String("report"); path != "" {
+		if err := writeReport(path, rep); err != nil {
+			fmt.Fprintf(e.stderr, "Error: writing the report: %v\n", err)
+		}
+	}
+	printOutcome(e, rep)
+	switch {
+	case rep.Interrupted:
+		return withCode(exitInterrupted, nil)
+	case rep.Totals.Failed > 0 || rep.Totals.Skipped > 0:
+		return withCode(exitError, nil)
+	}
+	return nil
+}
+
+// guardLimits: flags override the file's settings, which default.
+func guardLimits(c *cli.Context, d *plan.Desired) (int, float64) {
+	maxDel, maxPct := plan.DefaultMaxDeletions, plan.DefaultMaxRemovalPercent
+	if d.Settings.MaxDeletions != nil {
+		maxDel = *d.Settings.MaxDeletions
+	}
+	if d.Settings.MaxRemovalPercent != nil {
+		maxPct = *d.Settings.MaxRemovalPercent
+	}
+	if c.IsSet("max-deletions") {
+		maxDel = c.Int("max-deletions")
+	}
+	if c.IsSet("max-removal-percent") {
+		maxPct = c.Float64("max-removal-percent")
+	}
+	return maxDel, maxPct
+}
+
+// approve asks for "yes" on a terminal, as Terraform does.
+func approve(e *env) error {
+	if !e.stdinTTY {
+		return errors.New("apply needs approval and there is no terminal to ask on: pass --auto-approve, or apply a reviewed saved plan (ninjaops plan --out plan.json, then ninjaops apply plan.json)")
+	}
+	fmt.Fprint(e.stderr, "\nDo you want to perform these actions?\n  ninjaops will perform the actions described above.\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: ")
+	line, err := bufio.NewReader(e.stdin).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return err
+	}
+	if strings.TrimSpace(line) != "yes" {
+		return errors.New("apply cancelled; nothing was changed")
+	}
+	fmt.Fprintln(e.stderr)
+	return nil
+}
+
+func summaryLine(p *plan.Plan) string {
+	s := p.Summary
+	return fmt.Sprintf("%d to create, %d to update, %d to delete, %d memberships to add, %d to remove", s.Create, s.Update, s.Delete, s.Add, s.Remove)
+}
+
+// progress shows how an apply goes on stderr: one live line on a
+// terminal, one plain line per finished change otherwise (CI logs).
+type applyProgress struct {
+	e    *env
+	mu   sync.Mutex
+	live bool
+}
+
+func newApplyProgress(e *env) *applyProgress { return &applyProgress{e: e, live: e.stderrTTY} }
+
+func (p *applyProgress) update(r apply.Result, done, total int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if r.NotStarted {
+		// Summed up once at the end, not listed one by one.
+		return
+	}
+	if p.live {
+		line := fmt.Sprintf("[%d/%d] %s %s: %s", done, total, r.Action, r.Address, r.Status)
+		fmt.Fprintf(p.e.stderr, "\r\033[K%s", truncate(line, 120))
+		if r.Status == apply.Failed {
+			fmt.Fprintf(p.e.stderr, "\r\033[K%s %s %s: %s\n", r.Status, r.Action, r.Address, r.Error)
+		}
+		return
+	}
+	fmt.Fprintf(p.e.stderr, "%-7s %-6s %s%s\n", r.Status, r.Action, r.Address, resultDetail(r))
+}
+
+func (p *applyProgress) finish() {
+	if p.live {
+		fmt.Fprint(p.e.stderr, "\r\033[K")
+	}
+}
+
+func resultDetail(r apply.Result) string {
+	var parts []string
+	if r.UserID != 0 {
+		parts = append(parts, fmt.Sprintf("user %d", r.UserID))
+	}
+	if r.RoleID != 0 {
+		parts = append(parts, fmt.Sprintf("role %d", r.RoleID))
+	}
+	if r.Note != "" {
+		parts = append(parts, r.Note)
+	}
+	s := ""
+	if len(parts) > 0 {
+		s = " (" + strings.Join(parts, ", ") + ")"
+	}
+	if r.Error != "" {
+		s += ": " + r.Error
+	}
+	return s
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n-3] + "..."
+}
+
+func printOutcome(e *env, rep *apply.Report) {
+	t := rep.Totals
+	var bad []apply.Result
+	for _, r := range rep.Changes {
+		if r.Status == apply.Failed || (r.Status == apply.Skipped && !r.NotStarted) {
+			bad = append(bad, r)
+		}
+	}
+	if len(bad) > 0 {
+		fmt.Fprintln(e.stderr, "\nNot done:")
+		for _, r := range bad {
+			fmt.Fprintf(e.stderr, "  %s %s %s: %s\n", r.Status, r.Action, r.Address, r.Error)
+		}
+	}
+	notStarted := 0
+	for _, r := range rep.Changes {
+		if r.NotStarted {
+			notStarted++
+		}
+	}
+	if notStarted > 0 {
+		fmt.Fprintf(e.stderr, "\n%d changes were not started; run apply again to carry them out.\n", notStarted)
+	}
+	head := "Apply complete!"
+	switch {
+	case rep.Interrupted:
+		head = "Apply interrupted: in-flight calls finished, no new ones were started."
+	case t.Failed > 0 || t.Skipped > 0:
+		head = "Apply finished with errors; run apply again to finish the job (it re-reads NinjaOne and does only what is left)."
+	}
+	fmt.Fprintf(e.stdout, "\n%s %d done, %d failed, %d skipped (of %d) in %s.\n", head, t.OK, t.Failed, t.Skipped, t.Total,
+		rep.Finished.Sub(rep.Started).Round(time.Millisecond))
+}
+
+// reportFile is the --report JSON.
+type reportFile struct {
+	FormatVersion string `json:"format_version"`
+	*apply.Report
+}
+
+func writeReport(path string, rep *apply.Report) error {
+	b, err := json.MarshalIndent(reportFile{FormatVersion: "1", Report: rep}, "", "  ")
+	if err != nil {
+		return err
+	}
+	return writeFileAtomic(path, append(b, '\n'))
+}

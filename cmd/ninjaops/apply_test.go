@@ -1,0 +1,95 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// applyRun runs ninjaops in process against a --sandbox state in dir,
+// with stdin as the terminal's input when tty is set.
+func applyRun(ctx context.Context, t *testing.T, state, stdin string, tty bool, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	e := &env{stdin: strings.NewReader(stdin), stdout: &out, stderr: &errb, stdinTTY: tty, getenv: func(string) string { return "" }}
+	full := append([]string{"ninjaops"}, args...)
+	full = append(full, "--sandbox", "--sandbox-state", state)
+	return run(ctx, e, full), out.String(), errb.String()
+}
+
+var quickstartFile = filepath.Join("..", "..", "examples", "quickstart", "ninjaops.yaml")
+
+func TestApplyAsksForYesOnATerminal(t *testing.T) {
+	state := filepath.Join(t.TempDir(), "state.json")
+	ctx := context.Background()
+
+	for _, answer := range []string{"no\n", "YES\n", "", "y\n"} {
+		code, out, errb := applyRun(ctx, t, state, answer, true, "apply", "-f", quickstartFile)
+		if code != exitError || !strings.Contains(errb, "Only 'yes' will be accepted") || !strings.Contains(errb, "apply cancelled; nothing was changed") {
+			t.Errorf("answer %q: exit %d, stderr %q; want 1 and cancelled", answer, code, errb)
+		}
+		if strings.Contains(out, "Apply complete") {
+			t.Errorf("answer %q applied", answer)
+		}
+	}
+	// Nothing was changed: the plan is the same as before.
+	code, out, _ := applyRun(ctx, t, state, "", false, "plan", "-f", quickstartFile, "--detailed-exitcode")
+	if code != exitChanges || !strings.Contains(out, "Plan: 2 to create, 2 to update, 1 to delete") {
+		t.Fatalf("after refusals: exit %d\n%s", code, out)
+	}
+
+	code, out, errb := applyRun(ctx, t, state, "yes\n", true, "apply", "-f", quickstartFile)
+	if code != exitOK || !strings.Contains(out, "Apply complete! 12 done, 0 failed, 0 skipped") {
+		t.Fatalf("yes: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errb)
+	}
+	if code, out, _ := applyRun(ctx, t, state, "", false, "plan", "-f", quickstartFile, "--detailed-exitcode"); code != exitOK {
+		t.Errorf("plan after apply: exit %d\n%s", code, out)
+	}
+}
+
+func TestApplyInterruptedBeforeWritingExits130(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	code, _, errb := applyRun(ctx, t, filepath.Join(t.TempDir(), "state.json"), "", false, "apply", "-f", quickstartFile, "--auto-approve")
+	if code != exitInterrupted || !strings.Contains(errb, "interrupted; nothing was changed") {
+		t.Errorf("exit %d, stderr %q; want 130 saying nothing was changed", code, errb)
+	}
+}
+
+func TestApplyFlagErrors(t *testing.T) {
+	state := filepath.Join(t.TempDir(), "state.json")
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"apply", "a.json", "b.json"}, "at most one PLANFILE"},
+		{[]string{"apply", "-f", quickstartFile, "plan.json"}, "either -f FILE or a PLANFILE"},
+		{[]string{"apply", "--parallelism", "0"}, "--parallelism 0"},
+		{[]string{"apply", "missing-plan.json"}, "missing-plan.json"},
+	} {
+		code, _, errb := applyRun(context.Background(), t, state, "", false, tt.args...)
+		if code != exitError || !strings.Contains(errb, tt.want) {
+			t.Errorf("%v: exit %d, stderr %q; want 1 mentioning %q", tt.args, code, errb, tt.want)
+		}
+	}
+}
+
+func TestFlagsMayFollowArguments(t *testing.T) {
+	app := newApp(&env{getenv: func(string) string { return "" }})
+	for _, tt := range []struct{ in, want string }{
+		{"ninjaops apply plan.json --parallelism 8 --auto-approve", "ninjaops apply --parallelism 8 --auto-approve plan.json"},
+		{"ninjaops apply --parallelism=8 plan.json --no-color", "ninjaops apply --parallelism=8 --no-color plan.json"},
+		{"ninjaops apply -f x.yaml", "ninjaops apply -f x.yaml"},
+		{"ninjaops apply plan.json -- --odd-name.json", "ninjaops apply plan.json -- --odd-name.json"},
+		{"ninjaops baton grant --entitlement role:1:member --principal user:2", "ninjaops baton grant --entitlement role:1:member --principal user:2"},
+		{"ninjaops nosuchcommand x --y", "ninjaops nosuchcommand x --y"},
+		{"ninjaops", "ninjaops"},
+	} {
+		got := strings.Join(interspersed(app, strings.Fields(tt.in)), " ")
+		if got != tt.want {
+			t.Errorf("%s\n got %s\nwant %s", tt.in, got, tt.want)
+		}
+	}
+}
