@@ -108,7 +108,9 @@ func TestExportStable(t *testing.T) {
 	}
 }
 
-func shuffle[T any](rng *rand.Rand, s []T) { rng.Shuffle(len(s), func(i, j int) { s[i], s[j] = s[j], s[i] }) }
+func shuffle[T any](rng *rand.Rand, s []T) {
+	rng.Shuffle(len(s), func(i, j int) { s[i], s[j] = s[j], s[i] })
+}
 
 // Every string from the tenant comes back exactly, however it has to be
 // quoted, and stays on one line.
