@@ -108,6 +108,26 @@ func TestExportStable(t *testing.T) {
 	}
 }
 
+// Users are encoded in batches; the batch size must not change a byte.
+func TestExportBatches(t *testing.T) {
+	live := tenantSnapshot(sandbox.Generate(300, 20, 900, 5, 3))
+	want, err := Export(live, ExportOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func(n int) { exportBatch = n }(exportBatch)
+	for _, n := range []int{1, 2, 7, 299, 300, 301} {
+		exportBatch = n
+		got, err := Export(live, ExportOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(want, got) {
+			t.Errorf("batches of %d change the export:\n%s", n, cmp.Diff(string(want), string(got)))
+		}
+	}
+}
+
 func shuffle[T any](rng *rand.Rand, s []T) {
 	rng.Shuffle(len(s), func(i, j int) { s[i], s[j] = s[j], s[i] })
 }
