@@ -41,23 +41,44 @@ var connEnv = map[string][]string{
 const defaultSandboxState = ".ninjaops/sandbox.json"
 
 // connectionFlags are the flags of every command that talks to NinjaOne.
+// Their environment variables are read by setting, not by urfave/cli:
+// it takes the first variable that is set even when it is empty, which
+// would let an empty NINJAONE_CLIENT_SECRET hide a BATON_NINJA_ONE_ one.
 func connectionFlags() []cli.Flag {
 	return append([]cli.Flag{
-		&cli.StringFlag{Name: flagBaseURL, EnvVars: connEnv[flagBaseURL], Category: "Connection",
-			Usage: "tenant base URL, e.g. https://eu.ninjarmm.com (plain http only for loopback)"},
-		&cli.StringFlag{Name: flagRegion, EnvVars: connEnv[flagRegion], Category: "Connection",
-			Usage: "region shortcut for the base URL: " + strings.Join(ninjaone.RegionNames(), "|")},
-		&cli.StringFlag{Name: flagClientID, EnvVars: connEnv[flagClientID], Category: "Connection",
-			Usage: "API client id (client credentials app)"},
-		&cli.StringFlag{Name: flagClientSecret, EnvVars: connEnv[flagClientSecret], Category: "Connection",
-			Usage: "API client secret (prefer the environment variable)"},
-		&cli.StringFlag{Name: flagScope, EnvVars: connEnv[flagScope], Category: "Connection",
-			Value: ninjaone.DefaultScope, Usage: "OAuth scopes, space separated"},
+		&cli.StringFlag{Name: flagBaseURL, Category: "Connection",
+			Usage: "tenant base URL, e.g. https://eu.ninjarmm.com (plain http only for loopback)" + envUsage(flagBaseURL)},
+		&cli.StringFlag{Name: flagRegion, Category: "Connection",
+			Usage: "region shortcut for the base URL: " + strings.Join(ninjaone.RegionNames(), "|") + envUsage(flagRegion)},
+		&cli.StringFlag{Name: flagClientID, Category: "Connection",
+			Usage: "API client id (client credentials app)" + envUsage(flagClientID)},
+		&cli.StringFlag{Name: flagClientSecret, Category: "Connection",
+			Usage: "API client secret; prefer the environment variable" + envUsage(flagClientSecret)},
+		&cli.StringFlag{Name: flagScope, Category: "Connection",
+			Usage: "OAuth scopes, space separated (default: " + ninjaone.DefaultScope + ")" + envUsage(flagScope)},
 		&cli.BoolFlag{Name: flagSandbox, Category: "Connection",
 			Usage: "use the built-in sandbox in process instead of a tenant"},
 		&cli.StringFlag{Name: flagSandboxState, Category: "Connection", Value: defaultSandboxState,
 			Usage: "state file of the --sandbox tenant (created from the quickstart seed)"},
 	}, logFlags()...)
+}
+
+func envUsage(flag string) string {
+	return " [$" + strings.Join(connEnv[flag], ", $") + "]"
+}
+
+// setting is a connection flag's value: the flag, else the first
+// non-empty of its environment variables.
+func setting(c *cli.Context, e *env, flag string) string {
+	if v := c.String(flag); v != "" {
+		return v
+	}
+	for _, k := range connEnv[flag] {
+		if v := e.getenv(k); v != "" {
+			return v
+		}
+	}
+	return ""
 }
 
 // logFlags control the diagnostic log on stderr.
@@ -108,7 +129,7 @@ func connect(c *cli.Context, e *env) (*ninjaone.Client, func(), error) {
 	closeFn := func() {}
 	if c.Bool(flagSandbox) {
 		for _, f := range []string{flagBaseURL, flagRegion, flagClientID, flagClientSecret} {
-			if c.IsSet(f) && c.String(f) != "" {
+			if c.String(f) != "" {
 				return nil, nil, fmt.Errorf("--%s and --%s exclude each other: --sandbox uses the built-in sandbox", flagSandbox, f)
 			}
 		}
@@ -120,7 +141,7 @@ func connect(c *cli.Context, e *env) (*ninjaone.Client, func(), error) {
 			return nil, nil, fmt.Errorf("starting the built-in sandbox: %w", err)
 		}
 	} else {
-		cfg, err = connectionConfig(c)
+		cfg, err = connectionConfig(c, e)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -137,16 +158,16 @@ func connect(c *cli.Context, e *env) (*ninjaone.Client, func(), error) {
 
 // connectionConfig reads the connection flags; a missing setting is an
 // error naming the flag and its variables.
-func connectionConfig(c *cli.Context) (ninjaone.Config, error) {
-	base, err := ninjaone.ResolveBaseURL(c.String(flagBaseURL), c.String(flagRegion))
+func connectionConfig(c *cli.Context, e *env) (ninjaone.Config, error) {
+	base, err := ninjaone.ResolveBaseURL(setting(c, e, flagBaseURL), setting(c, e, flagRegion))
 	if err != nil {
 		return ninjaone.Config{}, err
 	}
 	cfg := ninjaone.Config{
 		BaseURL:      base,
-		ClientID:     c.String(flagClientID),
-		ClientSecret: c.String(flagClientSecret),
-		Scope:        c.String(flagScope),
+		ClientID:     setting(c, e, flagClientID),
+		ClientSecret: setting(c, e, flagClientSecret),
+		Scope:        setting(c, e, flagScope),
 	}
 	var missing []string
 	if cfg.BaseURL == "" {

@@ -106,9 +106,10 @@ func (t *tokenCache) fetch(ctx context.Context) (*oauth2.Token, error) {
 		if errors.As(err, &re) && re.Response != nil {
 			retryAfter = re.Response.Header.Get("Retry-After")
 		}
-		cause := error(apiErr)
-		if cause == nil {
-			cause = fmt.Errorf("POST %s: %s", tokenPath, t.c.redact(err.Error()))
+		// A nil *APIError in an error interface is not a nil error.
+		var cause error = fmt.Errorf("POST %s: %s", tokenPath, t.c.redact(unwrapURLError(err).Error()))
+		if apiErr != nil {
+			cause = apiErr
 		}
 		if werr := r.wait(ctx, retryAfter, cause); werr != nil {
 			return nil, werr

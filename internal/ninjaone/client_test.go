@@ -675,3 +675,15 @@ func TestParseRetryAfter(t *testing.T) {
 		}
 	}
 }
+
+func TestUnreachableTokenEndpointIsAnErrorNotAPanic(t *testing.T) {
+	c, err := New(Config{BaseURL: "http://127.0.0.1:1", ClientID: "id", ClientSecret: stubSecret,
+		Retry: RetryPolicy{MaxAttempts: 2, BaseDelay: time.Millisecond}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = c.Validate(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "/ws/oauth/token") || !strings.Contains(err.Error(), "2 attempts") {
+		t.Errorf("err = %v, want the token call named, after 2 attempts", err)
+	}
+}

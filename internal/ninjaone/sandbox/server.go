@@ -135,6 +135,9 @@ type Server struct {
 
 	srvMu sync.Mutex
 	srv   *http.Server
+	// connMu guards fresh: connections that have not sent a request yet.
+	connMu sync.Mutex
+	fresh  map[net.Conn]struct{}
 }
 
 type token struct {
@@ -209,6 +212,7 @@ func (s *Server) Start(addr string) (string, error) {
 		Handler:           s,
 		ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
+		ConnState:         s.trackConn,
 	}
 	srv := s.srv
 	go func() {
@@ -219,6 +223,20 @@ func (s *Server) Start(addr string) (string, error) {
 	return "http://" + ln.Addr().String(), nil
 }
 
+// trackConn remembers the connections that have not sent a request yet.
+func (s *Server) trackConn(c net.Conn, st http.ConnState) {
+	s.connMu.Lock()
+	defer s.connMu.Unlock()
+	if st == http.StateNew {
+		if s.fresh == nil {
+			s.fresh = map[net.Conn]struct{}{}
+		}
+		s.fresh[c] = struct{}{}
+	} else {
+		delete(s.fresh, c)
+	}
+}
+
 // Close stops serving (if Start was called), then compacts the journal into
 // the state file. Requests after Close answer 503.
 func (s *Server) Close() error {
@@ -227,6 +245,14 @@ func (s *Server) Close() error {
 	s.srvMu.Unlock()
 	var errs []error
 	if srv != nil {
+		// Shutdown waits up to 5s for connections that were opened but
+		// never used (an HTTP client racing to dial spare connections
+		// leaves some): close those now, they carry no request.
+		s.connMu.Lock()
+		for c := range s.fresh {
+			c.Close()
+		}
+		s.connMu.Unlock()
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		if err := srv.Shutdown(ctx); err != nil {
 			errs = append(errs, srv.Close())

@@ -1,0 +1,147 @@
+package batonsync
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/ninjaops/ninjaops/internal/ninjaone"
+)
+
+// state is a Snapshot indexed for the syncers: users and roles sorted by
+// id, and each role's member ids sorted, so every list can be served in
+// pages by a binary search instead of a request.
+type state struct {
+	users    []ninjaone.User // technicians and end users, by id
+	userByID map[int32]int   // index into users
+	roles    []ninjaone.Role // by id
+	roleByID map[int32]int   // index into roles
+	// members holds, per role index, the ids of the role's members that are
+	// known users, sorted. A member the user lists do not know would be a
+	// grant to a principal the file does not hold, so it is left out.
+	members [][]int32
+}
+
+func newState(snap *ninjaone.Snapshot) *state {
+	st := &state{
+		users:    make([]ninjaone.User, 0, len(snap.Technicians)+len(snap.EndUsers)),
+		userByID: make(map[int32]int, len(snap.Technicians)+len(snap.EndUsers)),
+		roleByID: make(map[int32]int, len(snap.Roles)),
+	}
+	// The user type comes from the list a user was read from: it decides
+	// which endpoint deletes it, so it must not depend on a field the API
+	// may leave out.
+	for _, u := range snap.Technicians {
+		u.UserType = ninjaone.Technician
+		st.users = append(st.users, u)
+	}
+	for _, u := range snap.EndUsers {
+		u.UserType = ninjaone.EndUser
+		st.users = append(st.users, u)
+	}
+	slices.SortStableFunc(st.users, func(a, b ninjaone.User) int { return cmpInt32(a.ID, b.ID) })
+	for i, u := range st.users {
+		st.userByID[u.ID] = i
+	}
+
+	st.roles = slices.Clone(snap.Roles)
+	slices.SortStableFunc(st.roles, func(a, b ninjaone.Role) int { return cmpInt32(a.ID, b.ID) })
+	st.members = make([][]int32, len(st.roles))
+	for i, r := range st.roles {
+		st.roleByID[r.ID] = i
+		ids := make([]int32, 0, len(r.Members))
+		for _, m := range r.Members {
+			if _, ok := st.userByID[m.ID]; ok {
+				ids = append(ids, m.ID)
+			}
+		}
+		slices.Sort(ids)
+		st.members[i] = slices.Compact(ids)
+	}
+	return st
+}
+
+func (st *state) user(id int32) (ninjaone.User, bool) {
+	i, ok := st.userByID[id]
+	if !ok {
+		return ninjaone.User{}, false
+	}
+	return st.users[i], true
+}
+
+func (st *state) role(id int32) (ninjaone.Role, []int32, bool) {
+	i, ok := st.roleByID[id]
+	if !ok {
+		return ninjaone.Role{}, nil, false
+	}
+	return st.roles[i], st.members[i], true
+}
+
+// userByEmail finds a user by email, case-insensitively, as plan matches.
+func (st *state) userByEmail(email string) (ninjaone.User, bool) {
+	for _, u := range st.users {
+		if strings.EqualFold(u.Email, email) {
+			return u, true
+		}
+	}
+	return ninjaone.User{}, false
+}
+
+func isMember(members []int32, userID int32) bool {
+	_, ok := slices.BinarySearch(members, userID)
+	return ok
+}
+
+func cmpInt32(a, b int32) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// Page sizes. The SDK asks for none, so the default applies; a request for
+// more than maxPageSize gets maxPageSize. A page of 1,000 users is about
+// half a megabyte of protobuf, well under gRPC's message limit.
+const (
+	defaultPageSize = 1000
+	maxPageSize     = 10000
+)
+
+func pageSize(requested, configured int) int {
+	n := configured
+	if n <= 0 {
+		n = defaultPageSize
+	}
+	if requested > 0 {
+		n = requested
+	}
+	return min(n, maxPageSize)
+}
+
+// page serves one page of items sorted by id. The token is the id of the
+// last item of the previous page (keyset paging, as NinjaOne pages its own
+// organizations): unlike an offset, it stays right if a resumed sync reads
+// a newer Snapshot in which users were added or removed.
+func page[T any](items []T, id func(T) int32, token string, size int) ([]T, string, error) {
+	start := 0
+	if token != "" {
+		after, err := strconv.ParseInt(token, 10, 32)
+		if err != nil {
+			return nil, "", fmt.Errorf("page token %q: want the id of the last item served: %v", token, err)
+		}
+		start, _ = slices.BinarySearchFunc(items, int32(after), func(it T, t int32) int { return cmpInt32(id(it), t) })
+		if start < len(items) && id(items[start]) == int32(after) {
+			start++
+		}
+	}
+	end := min(start+size, len(items))
+	out := items[start:end]
+	if end == len(items) {
+		return out, "", nil
+	}
+	return out, strconv.FormatInt(int64(id(items[end-1])), 10), nil
+}
