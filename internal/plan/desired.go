@@ -12,10 +12,15 @@ import (
 
 // Desired is a loaded, validated ninjaops.yaml.
 type Desired struct {
-	Version  int        `yaml:"version" json:"version" jsonschema:"enum=1"`
-	Settings Settings   `yaml:"settings,omitempty" json:"settings,omitempty"`
-	Roles    []RoleSpec `yaml:"roles,omitempty" json:"roles,omitempty"`
-	Users    []UserSpec `yaml:"users,omitempty" json:"users,omitempty"`
+	// The version of the file format. Always 1.
+	Version int `yaml:"version" json:"version" jsonschema:"enum=1"`
+	// File-wide rules: which live users the file governs and how carefully.
+	Settings Settings `yaml:"settings,omitempty" json:"settings,omitempty"`
+	// Roles the file governs as a whole. Optional: a role needs an entry
+	// here only to be exclusive.
+	Roles []RoleSpec `yaml:"roles,omitempty" json:"roles,omitempty"`
+	// The users the file declares, each identified by its email.
+	Users []UserSpec `yaml:"users,omitempty" json:"users,omitempty"`
 
 	// Path is the file name used in messages; Source is the file's bytes,
 	// kept so a saved plan can record exactly what it was computed from.
@@ -25,45 +30,92 @@ type Desired struct {
 
 // Settings are the file-wide rules.
 type Settings struct {
-	UnmanagedUsers    UnmanagedMode  `yaml:"unmanaged_users,omitempty" json:"unmanaged_users,omitempty"`
-	Scope             Scope          `yaml:"scope,omitempty" json:"scope,omitempty"`
-	Protected         []string       `yaml:"protected,omitempty" json:"protected,omitempty"`
-	Membership        MembershipMode `yaml:"membership,omitempty" json:"membership,omitempty"`
-	MaxDeletions      *int           `yaml:"max_deletions,omitempty" json:"max_deletions,omitempty" jsonschema:"minimum=0,default=5"`
-	MaxRemovalPercent *float64       `yaml:"max_removal_percent,omitempty" json:"max_removal_percent,omitempty" jsonschema:"minimum=0,maximum=100,default=25"`
+	// What happens to live users in scope that the file does not list:
+	// ignore them, report them (the default), or delete them.
+	UnmanagedUsers UnmanagedMode `yaml:"unmanaged_users,omitempty" json:"unmanaged_users,omitempty"`
+	// Which live users the file governs. Users outside the scope are never
+	// reported or deleted as unmanaged.
+	Scope Scope `yaml:"scope,omitempty" json:"scope,omitempty"`
+	// Users that are never changed or deleted: case-insensitive glob
+	// patterns matched against emails (* any run of characters, ? one
+	// character, [a-z] a class), e.g. "root@example.com" or "*@vendor.example".
+	Protected []string `yaml:"protected,omitempty" json:"protected,omitempty" jsonschema:"minLength=1"`
+	// How a user's roles list is read: authoritative (the default; the list
+	// is the user's complete set of roles) or additive (listed roles are
+	// added, others are left alone).
+	Membership MembershipMode `yaml:"membership,omitempty" json:"membership,omitempty"`
+	// apply refuses a plan that deletes more users than this (default 5;
+	// the --max-deletions flag overrides it).
+	MaxDeletions *int `yaml:"max_deletions,omitempty" json:"max_deletions,omitempty" jsonschema:"minimum=0,default=5"`
+	// apply refuses a plan whose membership removals exceed this
+	// percentage of the current memberships of the roles concerned
+	// (default 25; the --max-removal-percent flag overrides it).
+	MaxRemovalPercent *float64 `yaml:"max_removal_percent,omitempty" json:"max_removal_percent,omitempty" jsonschema:"minimum=0,maximum=100,default=25"`
 }
 
 // Scope selects the live users this file governs. An empty list means no
 // restriction on that axis.
 type Scope struct {
-	UserTypes     []UserType `yaml:"user_types,omitempty" json:"user_types,omitempty"`
-	EmailDomains  []string   `yaml:"email_domains,omitempty" json:"email_domains,omitempty"`
-	Organizations []string   `yaml:"organizations,omitempty" json:"organizations,omitempty"`
+	// The user types governed: technician, end_user, or both (the default).
+	UserTypes []UserType `yaml:"user_types,omitempty" json:"user_types,omitempty" jsonschema:"uniqueItems=true"`
+	// Only users whose email is in one of these domains, e.g. example.com
+	// (compared case-insensitively).
+	EmailDomains []string `yaml:"email_domains,omitempty" json:"email_domains,omitempty" jsonschema:"uniqueItems=true"`
+	// Only end users of these organizations (by name). Technicians belong to
+	// no organization and are not restricted by this list.
+	Organizations []string `yaml:"organizations,omitempty" json:"organizations,omitempty" jsonschema:"uniqueItems=true,minLength=1"`
 }
 
-// RoleSpec declares a role the file governs as a whole.
+// RoleSpec declares a role the file governs as a whole. Roles are made in
+// the NinjaOne console; the file refers to them by name and type.
 type RoleSpec struct {
-	Name      string   `yaml:"name" json:"name"`
-	Type      UserType `yaml:"type" json:"type"`
-	Exclusive bool     `yaml:"exclusive,omitempty" json:"exclusive,omitempty"`
+	// The role's name as NinjaOne shows it.
+	Name string `yaml:"name" json:"name" jsonschema:"minLength=1"`
+	// The role's type: technician roles take technicians, end_user roles
+	// take end users.
+	Type UserType `yaml:"type" json:"type"`
+	// When true, live members of the role that no user in the file lists it
+	// for are removed from it.
+	Exclusive bool `yaml:"exclusive,omitempty" json:"exclusive,omitempty"`
 
 	At Positions `yaml:"-" json:"-"`
 }
 
-// UserSpec declares one user. Roles == nil means the user's roles are not
-// managed; a non-nil empty slice means the user has no roles.
+// UserSpec declares one user.
+//
+// Roles == nil means the user's roles are not managed; a non-nil empty
+// slice means the user has no roles.
 type UserSpec struct {
-	Email            string    `yaml:"email" json:"email"`
-	Type             UserType  `yaml:"type,omitempty" json:"type,omitempty"`
-	State            UserState `yaml:"state,omitempty" json:"state,omitempty"`
-	FirstName        string    `yaml:"first_name,omitempty" json:"first_name,omitempty" jsonschema:"minLength=1,maxLength=150"`
-	LastName         string    `yaml:"last_name,omitempty" json:"last_name,omitempty" jsonschema:"minLength=1,maxLength=150"`
-	Phone            string    `yaml:"phone,omitempty" json:"phone,omitempty"`
-	Organization     string    `yaml:"organization,omitempty" json:"organization,omitempty"`
-	OrganizationID   int32     `yaml:"organization_id,omitempty" json:"organization_id,omitempty" jsonschema:"minimum=1"`
-	FullPortalAccess *bool     `yaml:"full_portal_access,omitempty" json:"full_portal_access,omitempty"`
-	SendInvitation   bool      `yaml:"send_invitation,omitempty" json:"send_invitation,omitempty"`
-	Roles            []string  `yaml:"roles,omitempty" json:"roles,omitempty"`
+	// The user's identity, compared case-insensitively; cannot be changed
+	// later. Required.
+	Email string `yaml:"email" json:"email" jsonschema:"maxLength=254"`
+	// technician or end_user. Required unless state is absent; cannot be
+	// changed later.
+	Type UserType `yaml:"type,omitempty" json:"type,omitempty"`
+	// present (the default) or absent: delete the user if it exists. An
+	// absent user takes only email and state.
+	State UserState `yaml:"state,omitempty" json:"state,omitempty"`
+	// Required unless state is absent; 1 to 150 characters.
+	FirstName string `yaml:"first_name,omitempty" json:"first_name,omitempty" jsonschema:"minLength=1,maxLength=150"`
+	// Required unless state is absent; 1 to 150 characters.
+	LastName string `yaml:"last_name,omitempty" json:"last_name,omitempty" jsonschema:"minLength=1,maxLength=150"`
+	// Set only when the user is created: NinjaOne cannot change a phone
+	// number later.
+	Phone string `yaml:"phone,omitempty" json:"phone,omitempty"`
+	// End users only: the organization's name. An end user needs this or
+	// organization_id, not both.
+	Organization string `yaml:"organization,omitempty" json:"organization,omitempty" jsonschema:"minLength=1"`
+	// End users only: the organization's id. An end user needs this or
+	// organization, not both.
+	OrganizationID int32 `yaml:"organization_id,omitempty" json:"organization_id,omitempty" jsonschema:"minimum=1,maximum=2147483647"`
+	// End users only: whether the user sees every device of its
+	// organization in the end-user portal. Omitted: not managed.
+	FullPortalAccess *bool `yaml:"full_portal_access,omitempty" json:"full_portal_access,omitempty"`
+	// End users only: email an invitation when the user is created.
+	SendInvitation bool `yaml:"send_invitation,omitempty" json:"send_invitation,omitempty"`
+	// Names of the user's roles, of the user's own type. Omitted: roles are
+	// not managed; []: the user has no roles.
+	Roles []string `yaml:"roles,omitempty" json:"roles,omitempty" jsonschema:"uniqueItems=true,minLength=1"`
 
 	At Positions `yaml:"-" json:"-"`
 }
@@ -125,6 +177,18 @@ const (
 	// Additive: the listed roles are added, others are left alone.
 	Additive MembershipMode = "additive"
 )
+
+// enum is a string type with a fixed set of spellings. The loader checks
+// values against them and the schema lists them, so both read the same
+// list, in the order messages show it.
+type enum interface{ values() []string }
+
+func (UserType) values() []string  { return []string{string(TechnicianUser), string(EndUserUser)} }
+func (UserState) values() []string { return []string{string(Present), string(Absent)} }
+func (UnmanagedMode) values() []string {
+	return []string{string(UnmanagedIgnore), string(UnmanagedReport), string(UnmanagedDelete)}
+}
+func (MembershipMode) values() []string { return []string{string(Authoritative), string(Additive)} }
 
 // Defaults for the apply guards.
 const (

@@ -1,0 +1,133 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/ninjaops/ninjaops/internal/plan"
+)
+
+func init() { register(validateCommand) }
+
+// fileFlag is the -f flag of every command that reads a desired-state file.
+func fileFlag() cli.Flag {
+	return &cli.StringFlag{
+		Name:      "file",
+		Aliases:   []string{"f"},
+		Value:     "ninjaops.yaml",
+		Usage:     "desired-state `FILE` (- reads standard input)",
+		TakesFile: true,
+	}
+}
+
+func validateCommand(e *env) *cli.Command {
+	return &cli.Command{
+		Name:      "validate",
+		Usage:     "check a desired-state file without contacting NinjaOne",
+		UsageText: "ninjaops validate [-f FILE]",
+		Description: "Checks everything about the file that needs no tenant: YAML syntax, keys, types,\n" +
+			"values, required keys, duplicate emails and roles. Prints \"FILE: valid (N users, M roles)\"\n" +
+			"and exits 0, or prints every problem as FILE:LINE:COL: message on stderr and exits 1.",
+		Flags: []cli.Flag{fileFlag()},
+		Action: func(c *cli.Context) error {
+			if c.NArg() > 0 {
+				return withCode(exitError, errNoArgs("validate"))
+			}
+			des, err := loadDesired(e, c.String("file"))
+			if err != nil {
+				return desiredError(e, err)
+			}
+			fmt.Fprintf(e.stdout, "%s: valid (%d users, %d roles)\n", des.Path, len(des.Users), countRoles(des))
+			return nil
+		},
+	}
+}
+
+// stdinName names standard input in messages.
+const stdinName = "<stdin>"
+
+// loadDesired reads the desired-state file at path ("-" for standard
+// input) and loads it. An invalid file gives plan.Diagnostics; print them
+// with desiredError.
+func loadDesired(e *env, path string) (*plan.Desired, error) {
+	name, data, err := readDesired(e, path)
+	if err != nil {
+		return nil, err
+	}
+	return plan.Load(name, data)
+}
+
+// readDesired reads a desired-state file, refusing one over
+// plan.MaxFileSize before reading it all.
+func readDesired(e *env, path string) (name string, data []byte, err error) {
+	if path == "-" {
+		data, err := io.ReadAll(io.LimitReader(e.stdin, plan.MaxFileSize+1))
+		if err != nil {
+			return stdinName, nil, fmt.Errorf("reading standard input: %w", err)
+		}
+		if len(data) > plan.MaxFileSize {
+			return stdinName, nil, plan.TooLarge(stdinName, -1)
+		}
+		return stdinName, data, nil
+	}
+	f, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return path, nil, fmt.Errorf("%s: no such file (name the desired-state file with -f FILE, or - for standard input)", path)
+	}
+	if err != nil {
+		return path, nil, err
+	}
+	defer f.Close()
+	if st, err := f.Stat(); err == nil && st.Mode().IsRegular() && st.Size() > plan.MaxFileSize {
+		return path, nil, plan.TooLarge(path, st.Size())
+	}
+	data, err = io.ReadAll(io.LimitReader(f, plan.MaxFileSize+1))
+	if err != nil {
+		return path, nil, fmt.Errorf("reading %s: %w", path, err)
+	}
+	if len(data) > plan.MaxFileSize {
+		return path, nil, plan.TooLarge(path, -1)
+	}
+	return path, data, nil
+}
+
+// desiredError reports an error from loadDesired: diagnostics one per
+// line on stderr, anything else as a plain error. Both exit 1.
+func desiredError(e *env, err error) error {
+	var ds plan.Diagnostics
+	if errors.As(err, &ds) {
+		for _, d := range ds {
+			fmt.Fprintln(e.stderr, d)
+		}
+		return withCode(exitError, nil)
+	}
+	return withCode(exitError, err)
+}
+
+// countRoles counts the distinct roles a file refers to, by name and type:
+// those it declares and those its users list.
+func countRoles(des *plan.Desired) int {
+	type key struct {
+		name string
+		typ  plan.UserType
+	}
+	seen := map[key]bool{}
+	for _, r := range des.Roles {
+		seen[key{r.Name, r.Type}] = true
+	}
+	for _, u := range des.Users {
+		for _, r := range u.Roles {
+			seen[key{r, u.Type}] = true
+		}
+	}
+	return len(seen)
+}
+
+func errNoArgs(cmd string) error {
+	return fmt.Errorf("%s takes no arguments (name a desired-state file with -f FILE)", cmd)
+}
