@@ -1,10 +1,7 @@
 package plan
 
 import (
-	"bytes"
 	"testing"
-
-	"gopkg.in/yaml.v3"
 
 	"github.com/ninjaops/ninjaops/internal/ninjaone"
 	"github.com/ninjaops/ninjaops/internal/ninjaone/sandbox"
@@ -43,15 +40,12 @@ func tenantSnapshot(tn *sandbox.Tenant) *ninjaone.Snapshot {
 	return s
 }
 
-// loadExport reads an export back as the loader does.
-// TEMPORARY until the loader is on main: yaml.v3, strict about keys.
+// loadExport reads an export back with the loader.
 func loadExport(t testing.TB, data []byte) *Desired {
 	t.Helper()
-	var d Desired
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(&d); err != nil {
+	d, err := Load("ninjaops.yaml", data)
+	if err != nil {
 		t.Fatalf("loading the export: %v\n%s", err, data)
 	}
-	return &d
+	return d
 }

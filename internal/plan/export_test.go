@@ -2,7 +2,6 @@ package plan
 
 import (
 	"bytes"
-	"flag"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -17,8 +16,6 @@ import (
 	"github.com/ninjaops/ninjaops/internal/ninjaone"
 	"github.com/ninjaops/ninjaops/internal/ninjaone/sandbox"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files of the export tests")
 
 var exportTestTime = time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
 
