@@ -35,7 +35,8 @@ organization, portal access and complete list of roles, and settings that
 keep it so (unmanaged_users: report, membership: authoritative, a scope
 matching the filters). ninjaops plan against a fresh export shows
 "No changes.". The filters work as settings.scope does: --organization
-selects end users only, technicians are kept unless --user-type says not.
+limits end users only (technicians belong to no organization), so add
+--user-type end_user for one customer's people alone.
 
 The output is stable: the same tenant gives the same bytes. The header
 records when (UTC; SOURCE_DATE_EPOCH overrides the clock) and from which
