@@ -193,7 +193,12 @@ func (c *Client) do(ctx context.Context, k *call) error {
 		case status >= 200 && status < 300 && kind != bodyHTML:
 			var derr error
 			if k.out != nil && status != http.StatusNoContent {
-				derr = json.NewDecoder(br).Decode(k.out)
+				dec := json.NewDecoder(br)
+				if l, ok := k.out.(streamer); ok {
+					derr = l.stream(dec)
+				} else {
+					derr = dec.Decode(k.out)
+				}
 			}
 			closeBody(resp)
 			if derr == nil {
@@ -301,6 +306,43 @@ func (c *Client) send(ctx context.Context, k *call, body []byte, token string) (
 		req.Header.Set("Content-Type", "application/json")
 	}
 	return c.hc.Do(req)
+}
+
+// streamer decodes a JSON array element by element, so a 50 MB list is
+// never buffered whole (json.Decoder.Decode reads a value completely
+// before decoding it).
+type streamer interface {
+	stream(dec *json.Decoder) error
+}
+
+// listOf is the out of a list call.
+type listOf[T any] struct{ p *[]T }
+
+func (l listOf[T]) stream(dec *json.Decoder) error {
+	tok, err := dec.Token()
+	if err != nil {
+		return err
+	}
+	if tok == nil { // null: an empty list
+		*l.p = []T{}
+		return nil
+	}
+	if d, ok := tok.(json.Delim); !ok || d != '[' {
+		return fmt.Errorf("want a JSON array, found %v", tok)
+	}
+	// A retried read starts again from an empty list.
+	*l.p = (*l.p)[:0]
+	for dec.More() {
+		var v T
+		if err := dec.Decode(&v); err != nil {
+			return err
+		}
+		*l.p = append(*l.p, v)
+	}
+	if _, err := dec.Token(); err != nil { // the closing ]
+		return err
+	}
+	return nil
 }
 
 func marshalBody(v any) ([]byte, error) {

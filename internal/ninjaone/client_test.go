@@ -155,7 +155,7 @@ func TestReadRetriesTransientAnswers(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			s := newStub(t, sequence(tt.first, okUsers))
 			var got []User
-			if err := s.client(nil).list(context.Background(), "/v2/user/technicians", nil, &got); err != nil {
+			if err := list(context.Background(), s.client(nil), "/v2/user/technicians", nil, &got); err != nil {
 				t.Fatalf("list: %v", err)
 			}
 			if diff := cmp.Diff(aliceJSON, got); diff != "" {
@@ -176,7 +176,7 @@ func TestRetryAfterIsHonoured(t *testing.T) {
 		}, okUsers))
 		var waits []time.Duration
 		var got []User
-		if err := s.client(&waits).list(context.Background(), "/v2/user/technicians", nil, &got); err != nil {
+		if err := list(context.Background(), s.client(&waits), "/v2/user/technicians", nil, &got); err != nil {
 			t.Fatal(err)
 		}
 		if len(waits) != 1 || waits[0] < 1900*time.Millisecond || waits[0] > 3200*time.Millisecond {
@@ -190,7 +190,7 @@ func TestRetriesAreBounded(t *testing.T) {
 		writeJSON(w, 503, map[string]string{"resultCode": "UNAVAILABLE", "errorMessage": "down for maintenance"})
 	})
 	var waits []time.Duration
-	err := s.client(&waits).list(context.Background(), "/v2/user/technicians", nil, new([]User))
+	err := list(context.Background(), s.client(&waits), "/v2/user/technicians", nil, new([]User))
 	if err == nil {
 		t.Fatal("want an error")
 	}
@@ -213,7 +213,7 @@ func TestRetryBudgetAndContext(t *testing.T) {
 		w.Header().Set("Retry-After", "3600")
 		w.WriteHeader(429)
 	})
-	err := s.client(nil).list(context.Background(), "/v2/user/technicians", nil, new([]User))
+	err := list(context.Background(), s.client(nil), "/v2/user/technicians", nil, new([]User))
 	if err == nil || !strings.Contains(err.Error(), "retry budget") || !errors.Is(err, ErrThrottled) {
 		t.Errorf("an hour's Retry-After: err = %v, want the retry budget named and ErrThrottled", err)
 	}
@@ -222,7 +222,7 @@ func TestRetryBudgetAndContext(t *testing.T) {
 	c := s.client(nil)
 	ctx, cancel := context.WithCancel(context.Background())
 	c.sleep = func(context.Context, time.Duration) error { cancel(); return ctx.Err() }
-	if err := c.list(ctx, "/v2/user/technicians", nil, new([]User)); !errors.Is(err, context.Canceled) {
+	if err := list(ctx, c, "/v2/user/technicians", nil, new([]User)); !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled while backing off: err = %v", err)
 	}
 }
@@ -240,7 +240,7 @@ func TestTokenIsReusedAndRefreshedOnce(t *testing.T) {
 	c := s.client(nil)
 	ctx := context.Background()
 	for range 3 {
-		if err := c.list(ctx, "/v2/user/technicians", nil, new([]User)); err != nil {
+		if err := list(ctx, c, "/v2/user/technicians", nil, new([]User)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -248,7 +248,7 @@ func TestTokenIsReusedAndRefreshedOnce(t *testing.T) {
 		t.Fatalf("3 calls fetched %d tokens, want 1", n)
 	}
 	expired.Store(true)
-	if err := c.list(ctx, "/v2/user/technicians", nil, new([]User)); err != nil {
+	if err := list(ctx, c, "/v2/user/technicians", nil, new([]User)); err != nil {
 		t.Fatalf("after expiry: %v", err)
 	}
 	if n := s.tokens.Load(); n != 2 {
@@ -265,7 +265,7 @@ func TestTokenIsReusedAndRefreshedOnce(t *testing.T) {
 	s.api = func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, 401, map[string]string{"error": "not_authenticated"})
 	}
-	err := c.list(ctx, "/v2/user/technicians", nil, new([]User))
+	err := list(ctx, c, "/v2/user/technicians", nil, new([]User))
 	if !errors.Is(err, ErrUnauthorized) {
 		t.Errorf("err = %v, want ErrUnauthorized", err)
 	}
@@ -280,7 +280,7 @@ func TestConcurrentCallsShareOneToken(t *testing.T) {
 	var wg sync.WaitGroup
 	for range 20 {
 		wg.Go(func() {
-			if err := c.list(context.Background(), "/v2/user/technicians", nil, new([]User)); err != nil {
+			if err := list(context.Background(), c, "/v2/user/technicians", nil, new([]User)); err != nil {
 				t.Error(err)
 			}
 		})
@@ -365,7 +365,7 @@ func TestErrorShapes(t *testing.T) {
 				w.WriteHeader(tt.status)
 				io.WriteString(w, tt.body)
 			})
-			err := s.client(nil).list(context.Background(), "/v2/user/technicians", nil, new([]User))
+			err := list(context.Background(), s.client(nil), "/v2/user/technicians", nil, new([]User))
 			if err == nil {
 				t.Fatal("want an error")
 			}
@@ -685,5 +685,18 @@ func TestUnreachableTokenEndpointIsAnErrorNotAPanic(t *testing.T) {
 	err = c.Validate(context.Background())
 	if err == nil || !strings.Contains(err.Error(), "/ws/oauth/token") || !strings.Contains(err.Error(), "2 attempts") {
 		t.Errorf("err = %v, want the token call named, after 2 attempts", err)
+	}
+}
+
+func TestListsDecodeNullAndRefuseNonArrays(t *testing.T) {
+	s := newStub(t, func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "null") })
+	got := []User{{ID: 1}}
+	if err := list(context.Background(), s.client(nil), "/v2/user/technicians", nil, &got); err != nil || got == nil || len(got) != 0 {
+		t.Errorf("null: got %v, %v; want an empty list", got, err)
+	}
+	s = newStub(t, func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, `{"id":1}`) })
+	err := list(context.Background(), s.client(nil), "/v2/user/technicians", nil, &got)
+	if err == nil || !strings.Contains(err.Error(), "want a JSON array") {
+		t.Errorf("object: err = %v", err)
 	}
 }

@@ -28,9 +28,9 @@ func (c *Client) Snapshot(ctx context.Context, opts SnapshotOptions) (*Snapshot,
 	}
 	s := &Snapshot{}
 	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return c.list(gctx, "/v2/user/technicians", nil, &s.Technicians) })
-	g.Go(func() error { return c.list(gctx, "/v2/user/end-users", nil, &s.EndUsers) })
-	g.Go(func() error { return c.list(gctx, "/v2/user/roles", nil, &s.Roles) })
+	g.Go(func() error { return list(gctx, c, "/v2/user/technicians", nil, &s.Technicians) })
+	g.Go(func() error { return list(gctx, c, "/v2/user/end-users", nil, &s.EndUsers) })
+	g.Go(func() error { return list(gctx, c, "/v2/user/roles", nil, &s.Roles) })
 	if opts.Organizations {
 		g.Go(func() (err error) {
 			s.Organizations, err = c.organizations(gctx)
@@ -52,9 +52,9 @@ func (c *Client) Snapshot(ctx context.Context, opts SnapshotOptions) (*Snapshot,
 	return s, nil
 }
 
-// list GETs a JSON array.
-func (c *Client) list(ctx context.Context, path string, q url.Values, out any) error {
-	return c.do(ctx, &call{method: http.MethodGet, path: path, template: path, query: q, out: out})
+// list GETs a JSON array into out.
+func list[T any](ctx context.Context, c *Client, path string, q url.Values, out *[]T) error {
+	return c.do(ctx, &call{method: http.MethodGet, path: path, template: path, query: q, out: listOf[T]{out}})
 }
 
 // organizations reads every organization, page by page.
@@ -67,7 +67,7 @@ func (c *Client) organizations(ctx context.Context) ([]Organization, error) {
 			q.Set("after", strconv.Itoa(int(after)))
 		}
 		var batch []Organization
-		if err := c.list(ctx, "/v2/organizations", q, &batch); err != nil {
+		if err := list(ctx, c, "/v2/organizations", q, &batch); err != nil {
 			return nil, err
 		}
 		for _, o := range batch {
@@ -96,5 +96,5 @@ func (c *Client) Validate(ctx context.Context) error {
 		return err
 	}
 	var orgs []Organization
-	return c.list(ctx, "/v2/organizations", url.Values{"pageSize": {"1"}}, &orgs)
+	return list(ctx, c, "/v2/organizations", url.Values{"pageSize": {"1"}}, &orgs)
 }

@@ -62,7 +62,7 @@ func (c *Client) CreateTechnician(ctx context.Context, req CreateTechnicianReque
 func (c *Client) findCreated(listPath, email string, out *User) func(context.Context) (bool, any, error) {
 	return func(ctx context.Context) (bool, any, error) {
 		var users []User
-		if err := c.list(ctx, listPath, nil, &users); err != nil {
+		if err := list(ctx, c, listPath, nil, &users); err != nil {
 			return false, nil, err
 		}
 		var found *User
@@ -132,7 +132,7 @@ func (c *Client) members(ctx context.Context, roleID int32, userIDs []int32, op 
 	// is re-read and only what is still to do is sent.
 	k.resolve = func(ctx context.Context) (bool, any, error) {
 		var roles []Role
-		if err := c.list(ctx, "/v2/user/roles", nil, &roles); err != nil {
+		if err := list(ctx, c, "/v2/user/roles", nil, &roles); err != nil {
 			return false, nil, err
 		}
 		i := slices.IndexFunc(roles, func(r Role) bool { return r.ID == roleID })

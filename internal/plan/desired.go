@@ -51,6 +51,11 @@ type Settings struct {
 	// percentage of the current memberships of the roles concerned
 	// (default 25; the --max-removal-percent flag overrides it).
 	MaxRemovalPercent *float64 `yaml:"max_removal_percent,omitempty" json:"max_removal_percent,omitempty" jsonschema:"minimum=0,maximum=100,default=25"`
+
+	// At holds the places of settings keys ("protected[1]", ...), so the
+	// diff can name where a setting that only live data proves wrong
+	// stands in the file.
+	At Positions `yaml:"-" json:"-"`
 }
 
 // Scope selects the live users this file governs. An empty list means no
@@ -64,6 +69,10 @@ type Scope struct {
 	// Only end users of these organizations (by name). Technicians belong to
 	// no organization and are not restricted by this list.
 	Organizations []string `yaml:"organizations,omitempty" json:"organizations,omitempty" jsonschema:"uniqueItems=true,minLength=1"`
+
+	// At holds the places of scope keys ("organizations[0]", ...), so
+	// the diff can name an organization that live data proves unknown.
+	At Positions `yaml:"-" json:"-"`
 }
 
 // RoleSpec declares a role the file governs as a whole. Roles are made in

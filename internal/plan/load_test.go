@@ -61,6 +61,8 @@ func ptr[T any](v T) *T { return &v }
 var ignorePlaces = cmp.Options{
 	cmpopts.IgnoreFields(UserSpec{}, "At"),
 	cmpopts.IgnoreFields(RoleSpec{}, "At"),
+	cmpopts.IgnoreFields(Settings{}, "At"),
+	cmpopts.IgnoreFields(Scope{}, "At"),
 	cmpopts.IgnoreFields(Desired{}, "Source"),
 }
 

@@ -1,0 +1,151 @@
+package main
+
+import (
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/ninjaops/ninjaops/internal/ninjaone"
+	"github.com/ninjaops/ninjaops/internal/plan"
+)
+
+func init() { register(planCommand) }
+
+const defaultDesiredFile = "ninjaops.yaml"
+
+func planCommand(e *env) *cli.Command {
+	return &cli.Command{
+		Name:      "plan",
+		Usage:     "show the changes that would bring NinjaOne to the state ninjaops.yaml declares",
+		UsageText: "ninjaops plan [-f FILE] [-o text|json|markdown] [--out PLANFILE] [--detailed-exitcode] [connection flags]",
+		Description: `Reads the desired-state file and the live tenant (a handful of list calls,
+whatever its size), and prints what apply would do. Nothing is changed.
+
+Exit codes: 0 success; 1 error; with --detailed-exitcode, 2 when the plan
+has changes (an error is never 2).`,
+		Flags: append([]cli.Flag{
+			&cli.StringFlag{Name: "file", Aliases: []string{"f"}, Value: defaultDesiredFile, Usage: "desired-state `FILE`"},
+			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "text", Usage: "output `FORMAT`: text|json|markdown"},
+			&cli.StringFlag{Name: "out", Usage: "also save the plan to `PLANFILE`, for ninjaops apply PLANFILE"},
+			&cli.BoolFlag{Name: "detailed-exitcode", Usage: "exit 2 when the plan has changes (0: none, 1: error)"},
+			&cli.BoolFlag{Name: "no-color", Usage: "no color in text output (also NO_COLOR; color is only used on a terminal)"},
+		}, connectionFlags()...),
+		Action: func(c *cli.Context) error { return runPlan(c, e) },
+	}
+}
+
+func runPlan(c *cli.Context, e *env) error {
+	if c.NArg() > 0 {
+		return fmt.Errorf("plan takes no arguments (got %q); give the file with -f", c.Args().First())
+	}
+	format := c.String("output")
+	switch format {
+	case "text", "json", "markdown":
+	default:
+		return fmt.Errorf("-o %q: want text, json or markdown", format)
+	}
+
+	path := c.String("file")
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("reading the desired state: %w", err)
+	}
+	d, err := plan.Load(path, data)
+	if err != nil {
+		return err
+	}
+
+	client, closeFn, err := connect(c, e)
+	if err != nil {
+		return err
+	}
+	defer closeFn()
+	live, err := client.Snapshot(c.Context, ninjaone.SnapshotOptions{Organizations: plan.NeedsOrganizations(d)})
+	if err != nil {
+		return fmt.Errorf("reading NinjaOne: %w", err)
+	}
+	p, err := plan.Diff(d, live)
+	if err != nil {
+		return err
+	}
+
+	// Save first: a plan that cannot be saved is an error, and the
+	// printed plan must not suggest otherwise.
+	if out := c.String("out"); out != "" {
+		saved, err := plan.MarshalPlanFile(p, d, planTarget(c, client))
+		if err != nil {
+			return err
+		}
+		if err := writeFileAtomic(out, saved); err != nil {
+			return fmt.Errorf("saving the plan: %w", err)
+		}
+	}
+
+	var rendered []byte
+	switch format {
+	case "json":
+		if rendered, err = plan.RenderJSON(p); err != nil {
+			return err
+		}
+	case "markdown":
+		rendered = plan.RenderMarkdown(p, plan.MarkdownOptions{})
+	default:
+		rendered = plan.RenderText(p, plan.TextOptions{Color: useColor(c, e)})
+	}
+	if _, err := e.stdout.Write(rendered); err != nil {
+		return err
+	}
+	if out := c.String("out"); out != "" {
+		fmt.Fprintf(e.stderr, "Saved the plan to %s. To carry it out exactly: ninjaops apply %s\n", out, out)
+	}
+
+	if c.Bool("detailed-exitcode") && len(p.Changes) > 0 {
+		return withCode(exitChanges, nil)
+	}
+	return nil
+}
+
+// useColor: only on a terminal, and never when asked not to
+// (https://no-color.org: NO_COLOR set to anything non-empty).
+func useColor(c *cli.Context, e *env) bool {
+	return e.stdoutTTY && !c.Bool("no-color") && e.getenv("NO_COLOR") == "" && e.getenv("TERM") != "dumb"
+}
+
+// planTarget names the tenant a saved plan is for, so apply can refuse a
+// plan made against another one: "sandbox" for --sandbox, else the host.
+func planTarget(c *cli.Context, client *ninjaone.Client) string {
+	if c.Bool(flagSandbox) {
+		return "sandbox"
+	}
+	if u, err := url.Parse(client.BaseURL()); err == nil && u.Host != "" {
+		return u.Host
+	}
+	return client.BaseURL()
+}
+
+// writeFileAtomic writes data to path through a temporary file in the same
+// directory, so a crash never leaves a half-written plan behind. The plan
+// holds people's names and emails: it is readable by its owner only.
+func writeFileAtomic(path string, data []byte) error {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	defer os.Remove(tmp) // after a successful rename this fails harmlessly
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}

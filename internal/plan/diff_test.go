@@ -1,0 +1,761 @@
+package plan
+
+import (
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/ninjaops/ninjaops/internal/ninjaone"
+)
+
+// The live tenant most cases start from.
+//
+//	technicians: 10 alice (Helpdesk), 11 root (System Administrator, Read Only),
+//	             12 dave (Helpdesk, Tier 2), 13 sam (SCIM), 14 val@vendor.example
+//	end users:   20 bob (Customer Inc, Portal Users), 21 erin (Acme)
+//	roles:       100 Helpdesk, 101 Tier 2, 102 Read Only (technician),
+//	             200 Portal Users, 201 Approvers (end user)
+//	organizations: 1 Acme, 2 Customer Inc
+func baseSnapshot() *ninjaone.Snapshot {
+	return &ninjaone.Snapshot{
+		Technicians: []ninjaone.User{
+			tech(10, "alice@example.com", "Alice", "Smith", "+1 555 0100"),
+			func() ninjaone.User {
+				u := tech(11, "root@example.com", "Root", "Admin", "")
+				u.Administrator = true
+				return u
+			}(),
+			tech(12, "dave@example.com", "Dave", "Brown", ""),
+			func() ninjaone.User {
+				u := tech(13, "sam@example.com", "Sam", "Scim", "")
+				u.ScimUser = true
+				return u
+			}(),
+			tech(14, "val@vendor.example", "Val", "Vendor", ""),
+		},
+		EndUsers: []ninjaone.User{
+			endUser(20, "bob@customer.example", "Bob", "Jones", 2, false),
+			endUser(21, "erin@acme.example", "Erin", "Stone", 1, true),
+		},
+		Roles: []ninjaone.Role{
+			role(100, "Helpdesk", ninjaone.Technician, 10, 12),
+			role(101, "Tier 2", ninjaone.Technician, 12),
+			role(102, "Read Only", ninjaone.Technician, 11),
+			role(200, "Portal Users", ninjaone.EndUser, 20),
+			role(201, "Approvers", ninjaone.EndUser),
+		},
+		Organizations: []ninjaone.Organization{{ID: 1, Name: "Acme"}, {ID: 2, Name: "Customer Inc"}},
+	}
+}
+
+func tech(id int32, email, first, last, phone string) ninjaone.User {
+	return ninjaone.User{ID: id, Email: email, FirstName: first, LastName: last, Phone: phone, UserType: ninjaone.Technician, Enabled: true}
+}
+
+func endUser(id int32, email, first, last string, org int32, fpa bool) ninjaone.User {
+	return ninjaone.User{ID: id, Email: email, FirstName: first, LastName: last, UserType: ninjaone.EndUser, OrganizationID: org, FullPortalAccess: fpa, Enabled: true}
+}
+
+func role(id int32, name string, t ninjaone.UserType, members ...int32) ninjaone.Role {
+	r := ninjaone.Role{ID: id, Name: name, Type: t, Members: []ninjaone.RoleMember{}}
+	for _, m := range members {
+		r.Members = append(r.Members, ninjaone.RoleMember{ID: m})
+	}
+	return r
+}
+
+// at gives a user entry that starts on line the positions the loader would
+// record, so error places are checkable.
+func at(line int) Positions {
+	return Positions{
+		"": {line, 5}, "email": {line, 12}, "type": {line + 1, 11},
+		"first_name": {line + 2, 17}, "organization": {line + 3, 19}, "organization_id": {line + 3, 22},
+		"roles[0]": {line + 4, 14}, "roles[1]": {line + 4, 24}, "name": {line, 13},
+	}
+}
+
+func tuser(line int, email, first, last string, roles ...string) UserSpec {
+	return UserSpec{Email: email, Type: TechnicianUser, FirstName: first, LastName: last, Roles: roles, At: at(line)}
+}
+
+func euser(line int, email, first, last, org string, roles ...string) UserSpec {
+	return UserSpec{Email: email, Type: EndUserUser, FirstName: first, LastName: last, Organization: org, Roles: roles, At: at(line)}
+}
+
+func desired(mode UnmanagedMode, users ...UserSpec) *Desired {
+	// The removal guard is off by default here: small tenants trip it, and
+	// it has its own cases.
+	return &Desired{Version: 1, Path: "ninjaops.yaml", Settings: Settings{UnmanagedUsers: mode, MaxRemovalPercent: ptr(100.0)}, Users: users}
+}
+
+// Expected changes, spelled the way a reviewer reads them.
+func add(label, role string, roleID int32, t UserType, email string, uid int32, reason string) Change {
+	return Change{
+		Address: fmt.Sprintf("role[%q].member[%q]", label, strings.ToLower(email)), Kind: MembershipKind, Action: Add,
+		After: &Values{Email: email, Role: role, RoleID: roleID, RoleType: t, UserID: uid}, Reason: reason,
+	}
+}
+
+func remove(label, role string, roleID int32, t UserType, email string, uid int32, reason string) Change {
+	c := add(label, role, roleID, t, email, uid, reason)
+	c.Action, c.Before, c.After = Remove, c.After, nil
+	return c
+}
+
+func tdelete(u ninjaone.User, reason string) Change {
+	return Change{Address: fmt.Sprintf("user[%q]", strings.ToLower(u.Email)), Kind: UserKind, Action: Delete,
+		Before: &Values{Email: u.Email, ID: u.ID, Type: TechnicianUser, FirstName: u.FirstName, LastName: u.LastName, Phone: u.Phone}, Reason: reason}
+}
+
+type diffCase struct {
+	name      string
+	desired   *Desired
+	live      func(*ninjaone.Snapshot) // edits baseSnapshot; nil leaves it
+	want      []Change
+	warnings  []string
+	unmanaged []string
+	errs      []string // exact lines of the Diagnostics error
+}
+
+func runDiffCases(t *testing.T, cases []diffCase) {
+	t.Helper()
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			live := baseSnapshot()
+			if tc.live != nil {
+				tc.live(live)
+			}
+			p, err := Diff(tc.desired, live)
+			if tc.errs != nil {
+				if err == nil {
+					t.Fatalf("Diff succeeded, want errors:\n%s", strings.Join(tc.errs, "\n"))
+				}
+				ds, ok := err.(Diagnostics)
+				if !ok {
+					t.Fatalf("error is %T, want Diagnostics: %v", err, err)
+				}
+				if diff := cmp.Diff(tc.errs, strings.Split(ds.Error(), "\n")); diff != "" {
+					t.Errorf("errors (-want +got):\n%s", diff)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("Diff: %v", err)
+			}
+			want := &Plan{FormatVersion: "1", Changes: tc.want, Warnings: tc.warnings, Unmanaged: tc.unmanaged}
+			for _, c := range want.Changes {
+				switch c.Action {
+				case Create:
+					want.Summary.Create++
+				case Update:
+					want.Summary.Update++
+				case Delete:
+					want.Summary.Delete++
+				case Add:
+					want.Summary.Add++
+				case Remove:
+					want.Summary.Remove++
+				}
+			}
+			if want.Changes == nil {
+				want.Changes = []Change{}
+			}
+			if want.Warnings == nil {
+				want.Warnings = []string{}
+			}
+			if want.Unmanaged == nil {
+				want.Unmanaged = []string{}
+			}
+			if diff := cmp.Diff(want, p); diff != "" {
+				t.Errorf("plan (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestDiffUsers(t *testing.T) {
+	base := baseSnapshot()
+	dave := base.Technicians[2]
+	runDiffCases(t, []diffCase{
+		{
+			name:    "no changes when the file matches",
+			desired: desired(UnmanagedIgnore, tuser(3, "alice@example.com", "Alice", "Smith", "Helpdesk")),
+		},
+		{
+			name:    "email matched case-insensitively",
+			desired: desired(UnmanagedIgnore, tuser(3, "Alice@Example.COM", "Alice", "Smith")),
+		},
+		{
+			name: "create technician with phone and roles; new members carry user id 0",
+			desired: desired(UnmanagedIgnore, func() UserSpec {
+				u := tuser(3, "Carol@Example.com", "Carol", "White", "Tier 2", "Helpdesk")
+				u.Phone = "+1 555 0101"
+				return u
+			}()),
+			want: []Change{
+				{Address: `user["carol@example.com"]`, Kind: UserKind, Action: Create, Reason: "declared in ninjaops.yaml",
+					After: &Values{Email: "Carol@Example.com", Type: TechnicianUser, FirstName: "Carol", LastName: "White", Phone: "+1 555 0101"}},
+				add("Helpdesk", "Helpdesk", 100, TechnicianUser, "Carol@Example.com", 0, "declared in ninjaops.yaml"),
+				add("Tier 2", "Tier 2", 101, TechnicianUser, "Carol@Example.com", 0, "declared in ninjaops.yaml"),
+			},
+		},
+		{
+			name: "create end user by organization name with invitation",
+			desired: desired(UnmanagedIgnore, func() UserSpec {
+				u := euser(3, "fay@customer.example", "Fay", "Lee", "Customer Inc", "Portal Users")
+				u.SendInvitation = true
+				u.FullPortalAccess = ptr(true)
+				return u
+			}()),
+			want: []Change{
+				{Address: `user["fay@customer.example"]`, Kind: UserKind, Action: Create, Reason: "declared in ninjaops.yaml",
+					After: &Values{Email: "fay@customer.example", Type: EndUserUser, FirstName: "Fay", LastName: "Lee",
+						OrganizationID: 2, Organization: "Customer Inc", FullPortalAccess: ptr(true), SendInvitation: true}},
+				add("Portal Users", "Portal Users", 200, EndUserUser, "fay@customer.example", 0, "declared in ninjaops.yaml"),
+			},
+		},
+		{
+			name: "create end user by organization_id without organizations read",
+			desired: desired(UnmanagedIgnore, func() UserSpec {
+				u := euser(3, "gus@customer.example", "Gus", "Hill", "")
+				u.OrganizationID = 42
+				return u
+			}()),
+			live: func(s *ninjaone.Snapshot) { s.Organizations = nil },
+			want: []Change{
+				{Address: `user["gus@customer.example"]`, Kind: UserKind, Action: Create, Reason: "declared in ninjaops.yaml",
+					After: &Values{Email: "gus@customer.example", Type: EndUserUser, FirstName: "Gus", LastName: "Hill",
+						OrganizationID: 42, FullPortalAccess: ptr(false)}},
+			},
+		},
+		{
+			name:    "update technician names",
+			desired: desired(UnmanagedIgnore, tuser(3, "alice@example.com", "Alicia", "Smyth")),
+			want: []Change{{Address: `user["alice@example.com"]`, Kind: UserKind, Action: Update, Reason: "first_name, last_name differ",
+				Before: &Values{Email: "alice@example.com", ID: 10, Type: TechnicianUser, FirstName: "Alice", LastName: "Smith"},
+				After:  &Values{Email: "alice@example.com", ID: 10, Type: TechnicianUser, FirstName: "Alicia", LastName: "Smyth"}}},
+		},
+		{
+			name: "update end user organization and full portal access",
+			desired: desired(UnmanagedIgnore, func() UserSpec {
+				u := euser(3, "bob@customer.example", "Bob", "Jones", "Acme")
+				u.FullPortalAccess = ptr(true)
+				return u
+			}()),
+			want: []Change{{Address: `user["bob@customer.example"]`, Kind: UserKind, Action: Update, Reason: "organization, full_portal_access differ",
+				Before: &Values{Email: "bob@customer.example", ID: 20, Type: EndUserUser, OrganizationID: 2, Organization: "Customer Inc", FullPortalAccess: ptr(false)},
+				After:  &Values{Email: "bob@customer.example", ID: 20, Type: EndUserUser, OrganizationID: 1, Organization: "Acme", FullPortalAccess: ptr(true)}}},
+		},
+		{
+			name:    "full portal access not compared when the file leaves it out",
+			desired: desired(UnmanagedIgnore, euser(3, "erin@acme.example", "Erin", "Stone", "Acme")),
+		},
+		{
+			name: "phone differs: warning, no change",
+			desired: desired(UnmanagedIgnore, func() UserSpec {
+				u := tuser(3, "alice@example.com", "Alice", "Smith")
+				u.Phone = "+1 555 9999"
+				return u
+			}()),
+			warnings: []string{`user["alice@example.com"]: phone is "+1 555 0100" in NinjaOne but "+1 555 9999" in the file; the API sets a phone only at creation, so change it in the NinjaOne console`},
+		},
+		{
+			name:    "type differs: error at type",
+			desired: desired(UnmanagedIgnore, euser(3, "alice@example.com", "Alice", "Smith", "Acme")),
+			errs:    []string{"ninjaops.yaml:4:11: user \"alice@example.com\" is a technician in NinjaOne (id 10) but type end_user in the file; NinjaOne cannot change a user's type and ninjaops never replaces a user silently: fix the type, or set state: absent, apply, and declare the user again"},
+		},
+		{
+			name: "state absent deletes a live user and ignores a missing one",
+			desired: desired(UnmanagedIgnore,
+				UserSpec{Email: "Dave@example.com", State: Absent, At: at(3)},
+				UserSpec{Email: "nobody@example.com", State: Absent, At: at(9)}),
+			want: []Change{tdelete(dave, "state: absent in ninjaops.yaml")},
+		},
+		{
+			name:    "absent user is not also removed from an exclusive role",
+			desired: withRoles(desired(UnmanagedIgnore, UserSpec{Email: "dave@example.com", State: Absent, At: at(9)}), RoleSpec{Name: "Tier 2", Type: TechnicianUser, Exclusive: true}),
+			want:    []Change{tdelete(dave, "state: absent in ninjaops.yaml")},
+		},
+		{
+			name:    "unmanaged ignore",
+			desired: desired(UnmanagedIgnore),
+		},
+		{
+			name:      "unmanaged report lists in-scope emails sorted, lower-cased",
+			desired:   desired(UnmanagedReport, tuser(3, "alice@example.com", "Alice", "Smith")),
+			live:      func(s *ninjaone.Snapshot) { s.Technicians[2].Email = "Dave@Example.com" },
+			unmanaged: []string{"bob@customer.example", "dave@example.com", "erin@acme.example", "root@example.com", "sam@example.com", "val@vendor.example"},
+		},
+		{
+			name:      "default unmanaged mode is report",
+			desired:   desired("", tuser(3, "alice@example.com", "Alice", "Smith")),
+			unmanaged: []string{"bob@customer.example", "dave@example.com", "erin@acme.example", "root@example.com", "sam@example.com", "val@vendor.example"},
+		},
+		{
+			name: "unmanaged delete: deletes, but never an administrator; memberships go with the user",
+			desired: func() *Desired {
+				d := desired(UnmanagedDelete, tuser(3, "alice@example.com", "Alice", "Smith"))
+				d.Settings.Scope.UserTypes = []UserType{TechnicianUser}
+				d.Settings.Scope.EmailDomains = []string{"example.com"}
+				return d
+			}(),
+			want: []Change{
+				tdelete(dave, "not in ninjaops.yaml (unmanaged_users: delete)"),
+				tdelete(base.Technicians[3], "not in ninjaops.yaml (unmanaged_users: delete)"),
+			},
+			warnings: []string{
+				`user["root@example.com"] is a System Administrator and is never changed; skipped: delete (unmanaged_users: delete)`,
+				`user["sam@example.com"] is provisioned by SCIM (scimUser: true); the identity provider may revert: delete (unmanaged_users: delete)`,
+			},
+		},
+		{
+			name: "scope user_types: end users not governed",
+			desired: func() *Desired {
+				d := desired(UnmanagedReport)
+				d.Settings.Scope.UserTypes = []UserType{EndUserUser}
+				return d
+			}(),
+			unmanaged: []string{"bob@customer.example", "erin@acme.example"},
+		},
+		{
+			name: "scope email_domains: exact domain, case-insensitive",
+			desired: func() *Desired {
+				d := desired(UnmanagedReport)
+				d.Settings.Scope.EmailDomains = []string{"Vendor.Example", "acme.example"}
+				return d
+			}(),
+			live: func(s *ninjaone.Snapshot) {
+				s.Technicians = append(s.Technicians, tech(15, "x@sub.vendor.example", "X", "Y", ""), tech(16, "Y@VENDOR.EXAMPLE", "Y", "Z", ""))
+			},
+			unmanaged: []string{"erin@acme.example", "val@vendor.example", "y@vendor.example"},
+		},
+		{
+			name: "scope organizations apply to end users only",
+			desired: func() *Desired {
+				d := desired(UnmanagedReport)
+				d.Settings.Scope.Organizations = []string{"Acme"}
+				return d
+			}(),
+			unmanaged: []string{"alice@example.com", "dave@example.com", "erin@acme.example", "root@example.com", "sam@example.com", "val@vendor.example"},
+		},
+		{
+			name: "listed users outside the scope are errors",
+			desired: func() *Desired {
+				d := desired(UnmanagedReport,
+					euser(3, "bob@customer.example", "Bob", "Jones", "Customer Inc"),
+					tuser(9, "alice@example.com", "Alice", "Smith"),
+					tuser(15, "zed@other.example", "Zed", "Z"),
+					UserSpec{Email: "erin@acme.example", State: Absent, At: at(21)},
+					UserSpec{Email: "gone@elsewhere.example", State: Absent, At: at(27)})
+				d.Settings.Scope.Organizations = []string{"Acme"}
+				d.Settings.Scope.EmailDomains = []string{"example.com", "customer.example"}
+				d.Settings.Scope.UserTypes = []UserType{EndUserUser, TechnicianUser}
+				return d
+			}(),
+			errs: []string{
+				`ninjaops.yaml:3:12: user "bob@customer.example" is outside settings.scope (organization "Customer Inc" is not in organizations); widen the scope or remove the entry`,
+				`ninjaops.yaml:15:12: user "zed@other.example" is outside settings.scope (domain "other.example" is not in email_domains); widen the scope or remove the entry`,
+				`ninjaops.yaml:21:12: user "erin@acme.example" is outside settings.scope (domain "acme.example" is not in email_domains); widen the scope or remove the entry`,
+				`ninjaops.yaml:27:12: user "gone@elsewhere.example" is outside settings.scope (domain "elsewhere.example" is not in email_domains); widen the scope or remove the entry`,
+			},
+		},
+		{
+			name: "listed user of a type outside the scope",
+			desired: func() *Desired {
+				d := desired(UnmanagedIgnore, tuser(3, "alice@example.com", "Alice", "Smith"))
+				d.Settings.Scope.UserTypes = []UserType{EndUserUser}
+				return d
+			}(),
+			errs: []string{`ninjaops.yaml:3:12: user "alice@example.com" is outside settings.scope (type technician is not in user_types); widen the scope or remove the entry`},
+		},
+		{
+			name:    "a user listed twice (any case) is an error, not two changes",
+			desired: desired(UnmanagedIgnore, tuser(3, "carol@example.com", "Carol", "White"), tuser(9, "CAROL@example.com", "Carol", "White")),
+			errs:    []string{`ninjaops.yaml:9:12: user "CAROL@example.com" is listed twice; keep one entry`},
+		},
+		{
+			name:    "two live users share a listed email: error naming both ids",
+			desired: desired(UnmanagedIgnore, tuser(3, "alice@example.com", "Alice", "Smith")),
+			live: func(s *ninjaone.Snapshot) {
+				s.EndUsers = append(s.EndUsers, endUser(30, "ALICE@example.com", "Alice", "Other", 1, false))
+			},
+			errs: []string{`ninjaops.yaml:3:12: user "alice@example.com" matches end_user id 30 ("ALICE@example.com") and technician id 10 ("alice@example.com") in NinjaOne that share this email; ninjaops cannot tell which one the file means: delete or rename one of them in NinjaOne`},
+		},
+		{
+			name:    "two live users share an unlisted email: warning, neither deleted",
+			desired: desired(UnmanagedDelete, tuser(3, "alice@example.com", "Alice", "Smith")),
+			live: func(s *ninjaone.Snapshot) {
+				s.Technicians = s.Technicians[:1]
+				s.EndUsers = []ninjaone.User{endUser(30, "twin@example.com", "T", "One", 1, false), endUser(31, "Twin@example.com", "T", "Two", 1, false)}
+			},
+			warnings: []string{`end_user id 30 ("twin@example.com") and end_user id 31 ("Twin@example.com") in NinjaOne share the email "twin@example.com"; ninjaops changes neither until one is deleted or renamed`},
+		},
+		{
+			name:    "live users without an email are left alone, even by exclusive roles",
+			desired: withRoles(desired(UnmanagedDelete, tuser(3, "alice@example.com", "Alice", "Smith")), RoleSpec{Name: "Approvers", Type: EndUserUser, Exclusive: true}),
+			live: func(s *ninjaone.Snapshot) {
+				s.Technicians = s.Technicians[:1]
+				s.EndUsers = []ninjaone.User{endUser(30, "", "No", "Email", 1, false), endUser(31, "", "Also", "None", 1, false)}
+				s.Roles[4].Members = []ninjaone.RoleMember{{ID: 30}}
+			},
+			warnings: []string{
+				"end_user user id 30 has no email; ninjaops leaves it alone",
+				"end_user user id 31 has no email; ninjaops leaves it alone",
+			},
+		},
+		{
+			name: "unknown organization lists existing names",
+			desired: desired(UnmanagedIgnore,
+				euser(3, "fay@customer.example", "Fay", "Lee", "Customer Incorporated"),
+				func() UserSpec {
+					u := euser(9, "gus@customer.example", "Gus", "Hill", "")
+					u.OrganizationID = 42
+					return u
+				}()),
+			errs: []string{
+				`ninjaops.yaml:6:19: user "fay@customer.example": unknown organization "Customer Incorporated" (organizations: "Acme", "Customer Inc")`,
+				`ninjaops.yaml:12:22: user "gus@customer.example": organization_id 42 not found (organizations: "Acme", "Customer Inc")`,
+			},
+		},
+		{
+			name:    "a misspelt organization gets a suggestion",
+			desired: desired(UnmanagedIgnore, euser(3, "fay@customer.example", "Fay", "Lee", "Acem")),
+			errs:    []string{`ninjaops.yaml:6:19: user "fay@customer.example": unknown organization "Acem" (organizations: "Acme", "Customer Inc"); did you mean "Acme"?`},
+		},
+		{
+			name:    "ambiguous organization name",
+			desired: desired(UnmanagedIgnore, euser(3, "fay@customer.example", "Fay", "Lee", "Acme")),
+			live: func(s *ninjaone.Snapshot) {
+				s.Organizations = append(s.Organizations, ninjaone.Organization{ID: 7, Name: "Acme"})
+			},
+			errs: []string{`ninjaops.yaml:6:19: user "fay@customer.example": organization name "Acme" is ambiguous: organizations 1, 7 share it; use organization_id instead`},
+		},
+		{
+			name:    "long organization lists are truncated",
+			desired: desired(UnmanagedIgnore, euser(3, "fay@customer.example", "Fay", "Lee", "Nope")),
+			live: func(s *ninjaone.Snapshot) {
+				s.Organizations = nil
+				for i := range 25 {
+					s.Organizations = append(s.Organizations, ninjaone.Organization{ID: int32(i + 1), Name: fmt.Sprintf("Org %02d", i)})
+				}
+			},
+			errs: []string{`ninjaops.yaml:6:19: user "fay@customer.example": unknown organization "Nope" (organizations: "Org 00", "Org 01", "Org 02", "Org 03", "Org 04", "Org 05", "Org 06", "Org 07", "Org 08", "Org 09", "Org 10", "Org 11", "Org 12", "Org 13", "Org 14", "Org 15", "Org 16", "Org 17", "Org 18", "Org 19", and 5 more)`},
+		},
+		{
+			name: "scope organization unknown",
+			desired: func() *Desired {
+				d := desired(UnmanagedIgnore)
+				d.Settings.Scope.Organizations = []string{"Acme", "Umbrella"}
+				d.Settings.Scope.At = Positions{"organizations[1]": {6, 27}}
+				return d
+			}(),
+			errs: []string{`ninjaops.yaml:6:27: settings.scope.organizations: unknown organization "Umbrella" (organizations: "Acme", "Customer Inc")`},
+		},
+		{
+			name: "bad protected glob",
+			desired: func() *Desired {
+				d := desired(UnmanagedIgnore)
+				d.Settings.Protected = []string{"[root@example.com"}
+				d.Settings.At = Positions{"protected[0]": {5, 15}}
+				return d
+			}(),
+			errs: []string{`ninjaops.yaml:5:15: settings.protected: bad pattern "[root@example.com": syntax error in pattern; use * and ? wildcards and [] classes`},
+		},
+	})
+}
+
+func withRoles(d *Desired, rs ...RoleSpec) *Desired {
+	for i := range rs {
+		if rs[i].At == nil {
+			rs[i].At = at(40 + 3*i)
+		}
+	}
+	d.Roles = rs
+	return d
+}
+
+func additive(d *Desired) *Desired {
+	d.Settings.Membership = Additive
+	return d
+}
+
+func TestDiffRoles(t *testing.T) {
+	const (
+		declared = "declared in ninjaops.yaml"
+		authz    = "not in the user's roles in ninjaops.yaml (membership: authoritative)"
+		excl     = "role is exclusive and the user does not declare it in ninjaops.yaml"
+	)
+	runDiffCases(t, []diffCase{
+		{
+			name:    "authoritative: add missing, remove extra",
+			desired: desired(UnmanagedIgnore, tuser(3, "dave@example.com", "Dave", "Brown", "Read Only", "Tier 2")),
+			want: []Change{
+				add("Read Only", "Read Only", 102, TechnicianUser, "dave@example.com", 12, declared),
+				remove("Helpdesk", "Helpdesk", 100, TechnicianUser, "dave@example.com", 12, authz),
+			},
+		},
+		{
+			name:    "authoritative: empty list removes every role",
+			desired: desired(UnmanagedIgnore, tuser(3, "dave@example.com", "Dave", "Brown", []string{}...)),
+			want: []Change{
+				remove("Helpdesk", "Helpdesk", 100, TechnicianUser, "dave@example.com", 12, authz),
+				remove("Tier 2", "Tier 2", 101, TechnicianUser, "dave@example.com", 12, authz),
+			},
+		},
+		{
+			name:    "roles omitted: not managed",
+			desired: desired(UnmanagedIgnore, tuser(3, "dave@example.com", "Dave", "Brown")),
+		},
+		{
+			name:    "additive: only adds",
+			desired: additive(desired(UnmanagedIgnore, tuser(3, "dave@example.com", "Dave", "Brown", "Read Only"))),
+			want:    []Change{add("Read Only", "Read Only", 102, TechnicianUser, "dave@example.com", 12, declared)},
+		},
+		{
+			name: "exclusive role loses unlisted members and listed users without roles, keeps declared ones",
+			desired: withRoles(additive(desired(UnmanagedIgnore,
+				tuser(3, "alice@example.com", "Alice", "Smith"),
+				tuser(9, "val@vendor.example", "Val", "Vendor", "Tier 2"))),
+				RoleSpec{Name: "Helpdesk", Type: TechnicianUser},
+				RoleSpec{Name: "Tier 2", Type: TechnicianUser, Exclusive: true}),
+			live: func(s *ninjaone.Snapshot) {
+				s.Roles[1].Members = append(s.Roles[1].Members, ninjaone.RoleMember{ID: 10})
+			},
+			want: []Change{
+				add("Tier 2", "Tier 2", 101, TechnicianUser, "val@vendor.example", 14, declared),
+				remove("Tier 2", "Tier 2", 101, TechnicianUser, "alice@example.com", 10, excl),
+				remove("Tier 2", "Tier 2", 101, TechnicianUser, "dave@example.com", 12, excl),
+			},
+		},
+		{
+			name: "exclusive and authoritative removal is planned once",
+			desired: withRoles(desired(UnmanagedIgnore, tuser(3, "dave@example.com", "Dave", "Brown", "Helpdesk")),
+				RoleSpec{Name: "Tier 2", Type: TechnicianUser, Exclusive: true}),
+			want: []Change{remove("Tier 2", "Tier 2", 101, TechnicianUser, "dave@example.com", 12, authz)},
+		},
+		{
+			name: "exclusive role member unknown to the user lists: warning",
+			desired: withRoles(desired(UnmanagedIgnore),
+				RoleSpec{Name: "Approvers", Type: EndUserUser, Exclusive: true}),
+			live: func(s *ninjaone.Snapshot) {
+				s.Roles[4].Members = []ninjaone.RoleMember{{ID: 99, Email: "ghost@customer.example"}}
+			},
+			warnings: []string{`role["Approvers"] lists member id 99 ("ghost@customer.example") that is not among the live users; ninjaops leaves that membership alone`},
+		},
+		{
+			name: "unknown role and role of the other type name the roles that exist",
+			desired: withRoles(desired(UnmanagedIgnore,
+				tuser(12, "alice@example.com", "Alice", "Smith", "Helpdsk", "Portal Users"),
+				euser(20, "bob@customer.example", "Bob", "Jones", "Customer Inc", "Helpdesk")),
+				RoleSpec{Name: "Auditors", Type: EndUserUser}),
+			errs: []string{
+				`ninjaops.yaml:16:14: unknown role "Helpdsk" of user "alice@example.com" (technician roles: "Helpdesk", "Read Only", "Tier 2"); did you mean "Helpdesk"?`,
+				`ninjaops.yaml:16:24: role "Portal Users" of user "alice@example.com" is a end_user role, not a technician role (technician roles: "Helpdesk", "Read Only", "Tier 2")`,
+				`ninjaops.yaml:24:14: role "Helpdesk" of user "bob@customer.example" is a technician role, not a end_user role (end_user roles: "Approvers", "Portal Users")`,
+				`ninjaops.yaml:40:13: unknown role "Auditors" in roles[0] (end_user roles: "Approvers", "Portal Users")`,
+			},
+		},
+		{
+			name:    "two roles of one type sharing a name are ambiguous",
+			desired: desired(UnmanagedIgnore, tuser(3, "alice@example.com", "Alice", "Smith", "Helpdesk")),
+			live: func(s *ninjaone.Snapshot) {
+				s.Roles = append(s.Roles, role(103, "Helpdesk", ninjaone.Technician))
+			},
+			errs: []string{`ninjaops.yaml:7:14: role "Helpdesk" of user "alice@example.com" is ambiguous: technician roles with ids 100, 103 share the name; rename one of them in NinjaOne`},
+		},
+		{
+			name:    "roles of both types sharing a name get typed addresses",
+			desired: desired(UnmanagedIgnore, euser(3, "bob@customer.example", "Bob", "Jones", "Customer Inc", "Helpdesk")),
+			live: func(s *ninjaone.Snapshot) {
+				s.Roles = append(s.Roles, role(202, "Helpdesk", ninjaone.EndUser))
+			},
+			want: []Change{
+				add("Helpdesk (end_user)", "Helpdesk", 202, EndUserUser, "bob@customer.example", 20, declared),
+				remove("Portal Users", "Portal Users", 200, EndUserUser, "bob@customer.example", 20, authz),
+			},
+		},
+	})
+}
+
+func TestDiffProtection(t *testing.T) {
+	base := baseSnapshot()
+	runDiffCases(t, []diffCase{
+		{
+			name: "protected globs, case-insensitive: file changes become warnings",
+			desired: func() *Desired {
+				d := desired(UnmanagedIgnore,
+					tuser(3, "VAL@vendor.example", "Valerie", "Vendor", "Helpdesk"),
+					tuser(9, "new@VENDOR.example", "New", "Vendor"),
+					UserSpec{Email: "alice@example.com", State: Absent, At: at(15)})
+				d.Settings.Protected = []string{"*@Vendor.Example", "alice@*"}
+				return d
+			}(),
+			warnings: []string{
+				`user["alice@example.com"] is protected by settings.protected "alice@*" and is never changed; skipped: delete`,
+				`user["new@vendor.example"] is protected by settings.protected "*@vendor.example" and is never changed; skipped: create`,
+				`user["val@vendor.example"] is protected by settings.protected "*@vendor.example" and is never changed; skipped: update first_name, add to role "Helpdesk"`,
+			},
+		},
+		{
+			name: "system administrator: role changes and exclusive removal skipped",
+			desired: withRoles(desired(UnmanagedIgnore, tuser(3, "root@example.com", "Root", "Admin", "Helpdesk")),
+				RoleSpec{Name: "Read Only", Type: TechnicianUser, Exclusive: true}),
+			warnings: []string{
+				`user["root@example.com"] is a System Administrator and is never changed; skipped: add to role "Helpdesk", remove from role "Read Only"`,
+			},
+		},
+		{
+			name:    "scim user: changes proceed with a warning",
+			desired: desired(UnmanagedIgnore, tuser(3, "sam@example.com", "Samuel", "Scim", "Tier 2")),
+			want: []Change{
+				{Address: `user["sam@example.com"]`, Kind: UserKind, Action: Update, Reason: "first_name differs",
+					Before: &Values{Email: "sam@example.com", ID: 13, Type: TechnicianUser, FirstName: "Sam"},
+					After:  &Values{Email: "sam@example.com", ID: 13, Type: TechnicianUser, FirstName: "Samuel"}},
+				add("Tier 2", "Tier 2", 101, TechnicianUser, "sam@example.com", 13, "declared in ninjaops.yaml"),
+			},
+			warnings: []string{`user["sam@example.com"] is provisioned by SCIM (scimUser: true); the identity provider may revert: update first_name, add to role "Tier 2"`},
+		},
+		{
+			name: "guards default to 5 deletions and 25 percent",
+			desired: func() *Desired {
+				d := desired(UnmanagedIgnore, tuser(3, "dave@example.com", "Dave", "Brown", "Helpdesk"))
+				d.Settings.MaxRemovalPercent = nil
+				return d
+			}(),
+			want: []Change{remove("Tier 2", "Tier 2", 101, TechnicianUser, "dave@example.com", 12, "not in the user's roles in ninjaops.yaml (membership: authoritative)")},
+			warnings: []string{
+				`the plan removes 1 of the 1 current memberships of the roles it changes (100%), more than max_removal_percent (25%); if that is intended, raise the limit with --max-removal-percent 100 or settings.max_removal_percent`,
+			},
+		},
+		{
+			name: "guards: deletions above max_deletions and removals above max_removal_percent warn",
+			desired: func() *Desired {
+				d := desired(UnmanagedDelete, tuser(3, "alice@example.com", "Alice", "Smith", []string{}...))
+				d.Settings.MaxDeletions = ptr(1)
+				d.Settings.MaxRemovalPercent = ptr(10.0)
+				d.Settings.Scope.UserTypes = []UserType{TechnicianUser}
+				d.Settings.Protected = []string{"root@*", "sam@*"}
+				return d
+			}(),
+			want: []Change{
+				tdelete(base.Technicians[2], "not in ninjaops.yaml (unmanaged_users: delete)"),
+				tdelete(base.Technicians[4], "not in ninjaops.yaml (unmanaged_users: delete)"),
+				remove("Helpdesk", "Helpdesk", 100, TechnicianUser, "alice@example.com", 10, "not in the user's roles in ninjaops.yaml (membership: authoritative)"),
+			},
+			warnings: []string{
+				`the plan deletes 2 users, more than max_deletions (1); if that is intended, raise the limit with --max-deletions 2 or settings.max_deletions`,
+				`the plan removes 1 of the 2 current memberships of the roles it changes (50%), more than max_removal_percent (10%); if that is intended, raise the limit with --max-removal-percent 50 or settings.max_removal_percent`,
+				`user["root@example.com"] is protected by settings.protected "root@*" and is never changed; skipped: delete (unmanaged_users: delete)`,
+				`user["sam@example.com"] is protected by settings.protected "sam@*" and is never changed; skipped: delete (unmanaged_users: delete)`,
+			},
+		},
+	})
+}
+
+func TestCheckGuards(t *testing.T) {
+	live := baseSnapshot() // Helpdesk has 2 members, Tier 2 has 1
+	del := Change{Kind: UserKind, Action: Delete}
+	rm := func(roleID int32) Change {
+		return Change{Kind: MembershipKind, Action: Remove, Before: &Values{RoleID: roleID}}
+	}
+	tests := []struct {
+		name    string
+		changes []Change
+		maxDel  int
+		maxPct  float64
+		want    []string // guards violated
+		values  []float64
+	}{
+		{"at the limits", []Change{del, del, rm(100)}, 2, 50, nil, nil},
+		{"one deletion too many", []Change{del, del, del}, 2, 50, []string{GuardMaxDeletions}, []float64{3}},
+		{"zero allowed", []Change{del}, 0, 50, []string{GuardMaxDeletions}, []float64{1}},
+		{"removals over the roles concerned", []Change{rm(100), rm(101)}, 5, 60, []string{GuardMaxRemovalPercent}, []float64{2 * 100 / 3.0}},
+		{"removals under", []Change{rm(100), rm(101)}, 5, 70, nil, nil},
+		{"unrelated roles do not dilute", []Change{rm(101)}, 5, 99, []string{GuardMaxRemovalPercent}, []float64{100}},
+		{"both", []Change{del, rm(100)}, 0, 0, []string{GuardMaxDeletions, GuardMaxRemovalPercent}, []float64{1, 50}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got := CheckGuards(&Plan{Changes: tc.changes}, live, tc.maxDel, tc.maxPct)
+			var guards []string
+			var values []float64
+			for _, v := range got {
+				guards = append(guards, v.Guard)
+				values = append(values, v.Value)
+				flag := "--max-deletions"
+				if v.Guard == GuardMaxRemovalPercent {
+					flag = "--max-removal-percent"
+				}
+				if !strings.Contains(v.Message, flag) {
+					t.Errorf("message %q does not name %s", v.Message, flag)
+				}
+			}
+			if diff := cmp.Diff(tc.want, guards); diff != "" {
+				t.Errorf("guards (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(tc.values, values); diff != "" {
+				t.Errorf("values (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestNeedsOrganizations(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		d    *Desired
+		want bool
+	}{
+		{"none", desired(UnmanagedIgnore, tuser(3, "a@example.com", "A", "B")), false},
+		{"by id", desired(UnmanagedIgnore, UserSpec{Email: "a@example.com", Type: EndUserUser, OrganizationID: 3}), false},
+		{"by name", desired(UnmanagedIgnore, euser(3, "a@example.com", "A", "B", "Acme")), true},
+		{"absent with a name", desired(UnmanagedIgnore, UserSpec{Email: "a@example.com", State: Absent, Organization: "Acme"}), false},
+		{"scope", func() *Desired {
+			d := desired(UnmanagedIgnore)
+			d.Settings.Scope.Organizations = []string{"Acme"}
+			return d
+		}(), true},
+	} {
+		if got := NeedsOrganizations(tc.d); got != tc.want {
+			t.Errorf("%s: NeedsOrganizations = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
+
+// The same inputs in any order give byte-identical JSON.
+func TestDiffDeterministic(t *testing.T) {
+	d := withRoles(desired(UnmanagedDelete,
+		tuser(3, "carol@example.com", "Carol", "White", "Helpdesk", "Tier 2"),
+		tuser(9, "dave@example.com", "David", "Brown", "Read Only"),
+		euser(15, "fay@customer.example", "Fay", "Lee", "Acme", "Approvers", "Portal Users"),
+	), RoleSpec{Name: "Helpdesk", Type: TechnicianUser, Exclusive: true})
+	first, err := Diff(d, baseSnapshot())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := json.Marshal(first)
+	if first.Summary.Create == 0 || first.Summary.Delete == 0 || first.Summary.Add == 0 || first.Summary.Remove == 0 || len(first.Warnings) == 0 {
+		t.Fatalf("case too small to show anything: %s", want)
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for i := range 20 {
+		live := baseSnapshot()
+		rng.Shuffle(len(live.Technicians), func(i, j int) { live.Technicians[i], live.Technicians[j] = live.Technicians[j], live.Technicians[i] })
+		rng.Shuffle(len(live.EndUsers), func(i, j int) { live.EndUsers[i], live.EndUsers[j] = live.EndUsers[j], live.EndUsers[i] })
+		rng.Shuffle(len(live.Roles), func(i, j int) { live.Roles[i], live.Roles[j] = live.Roles[j], live.Roles[i] })
+		dd := *d
+		dd.Users = append([]UserSpec(nil), d.Users...)
+		rng.Shuffle(len(dd.Users), func(i, j int) { dd.Users[i], dd.Users[j] = dd.Users[j], dd.Users[i] })
+		p, err := Diff(&dd, live)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _ := json.Marshal(p)
+		if string(got) != string(want) {
+			t.Fatalf("shuffle %d changed the plan:\n%s", i, cmp.Diff(string(want), string(got)))
+		}
+	}
+}
