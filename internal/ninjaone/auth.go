@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
@@ -74,7 +75,7 @@ func (t *tokenCache) invalidate(tok *oauth2.Token) {
 // fetch asks the token endpoint for a token, retrying transient failures
 // under the client's retry policy.
 func (t *tokenCache) fetch(ctx context.Context) (*oauth2.Token, error) {
-	hctx := context.WithValue(ctx, oauth2.HTTPClient, t.c.hc)
+	hctx := context.WithValue(ctx, oauth2.HTTPClient, t.loggedClient())
 	var tok *oauth2.Token
 	r := t.c.newRetrier(http.MethodPost, tokenPath)
 	for {
@@ -114,6 +115,37 @@ func (t *tokenCache) fetch(ctx context.Context) (*oauth2.Token, error) {
 			return nil, werr
 		}
 	}
+}
+
+// loggedClient is the client's HTTP client with a transport that logs the
+// token call the way do logs API calls: the oauth2 package sends it, so
+// only a transport sees its status and request id. The request's form
+// carries the secret and the response the token: neither is logged.
+func (t *tokenCache) loggedClient() *http.Client {
+	hc := *t.c.hc
+	next := hc.Transport
+	if next == nil {
+		next = http.DefaultTransport
+	}
+	hc.Transport = tokenLogTransport{next: next, c: t.c}
+	return &hc
+}
+
+type tokenLogTransport struct {
+	next http.RoundTripper
+	c    *Client
+}
+
+func (lt tokenLogTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	start := time.Now()
+	resp, err := lt.next.RoundTrip(req)
+	d := time.Since(start).Round(time.Millisecond).String()
+	if err != nil {
+		lt.c.log.Debug("http", "method", req.Method, "path", req.URL.Path, "error", lt.c.redact(err.Error()), "duration", d)
+		return nil, err
+	}
+	lt.c.log.Debug("http", "method", req.Method, "path", req.URL.Path, "status", resp.StatusCode, "duration", d, "request_id", resp.Header.Get("x-nj-request-id"))
+	return resp, nil
 }
 
 // classify turns a token error into an *APIError with a hint, and says
