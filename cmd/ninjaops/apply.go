@@ -305,5 +305,5 @@ func writeReport(path string, rep *apply.Report) error {
 	if err != nil {
 		return err
 	}
-	return writeFileAtomic(path, append(b, '\n'))
+	return writeFileAtomic(path, append(b, '\n'), 0o600)
 }

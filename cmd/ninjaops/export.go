@@ -7,7 +7,6 @@ import (
 	"io/fs"
 	"net/url"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -118,7 +117,7 @@ func runExport(c *cli.Context, e *env) error {
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("reading the previous export: %w", err)
 	}
-	if err := writeReplacing(out, data); err != nil {
+	if err := writeFileAtomic(out, data, 0o644); err != nil {
 		return fmt.Errorf("writing the export: %w", err)
 	}
 	fmt.Fprintf(e.stderr, "Exported %d users to %s.\n", countUsers(data), out)
@@ -166,52 +165,3 @@ func exportSource(c *cli.Context, client *ninjaone.Client) string {
 // countUsers counts the entries of an export: Export writes each user as
 // a list item whose first key is its email.
 func countUsers(data []byte) int { return bytes.Count(data, []byte("\n  - email: ")) }
-
-// writeReplacing writes data to path through a temporary file in the same
-// directory and a rename, so a reader (or a crash) never sees half a file.
-// An existing file keeps its permissions; a new one gets 0644, what a
-// shell redirection would give it. A symbolic link is followed, and a
-// path that is not a regular file (/dev/stdout, a pipe) is written to
-// directly: renaming over it would replace the device itself.
-func writeReplacing(path string, data []byte) error {
-	mode := fs.FileMode(0o644)
-	if real, err := filepath.EvalSymlinks(path); err == nil {
-		path = real
-	}
-	if fi, err := os.Stat(path); err == nil {
-		if !fi.Mode().IsRegular() {
-			f, err := os.OpenFile(path, os.O_WRONLY, 0)
-			if err != nil {
-				return err
-			}
-			_, err = f.Write(data)
-			if cerr := f.Close(); err == nil {
-				err = cerr
-			}
-			return err
-		}
-		mode = fi.Mode().Perm()
-	}
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	defer os.Remove(tmp) // after the rename this fails harmlessly
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Chmod(mode); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
-}

@@ -3,8 +3,6 @@ package main
 import (
 	"fmt"
 	"net/url"
-	"os"
-	"path/filepath"
 
 	"github.com/urfave/cli/v2"
 
@@ -72,7 +70,7 @@ func runPlan(c *cli.Context, e *env) error {
 		if err != nil {
 			return err
 		}
-		if err := writeFileAtomic(out, saved); err != nil {
+		if err := writeFileAtomic(out, saved, 0o600); err != nil {
 			return fmt.Errorf("saving the plan: %w", err)
 		}
 	}
@@ -117,28 +115,4 @@ func planTarget(c *cli.Context, client *ninjaone.Client) string {
 		return u.Host
 	}
 	return client.BaseURL()
-}
-
-// writeFileAtomic writes data to path through a temporary file in the same
-// directory, so a crash never leaves a half-written plan behind. The plan
-// holds people's names and emails: it is readable by its owner only.
-func writeFileAtomic(path string, data []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	defer os.Remove(tmp) // after a successful rename this fails harmlessly
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
 }

@@ -10,14 +10,14 @@ import (
 	"testing"
 )
 
-// writeReplacing replaces regular files atomically but must write to a
+// writeFileAtomic replaces regular files atomically but must write to a
 // device or pipe in place: renaming over /dev/null would replace it.
-func TestWriteReplacing(t *testing.T) {
+func TestWriteFileAtomic(t *testing.T) {
 	dir := t.TempDir()
 
 	t.Run("new file", func(t *testing.T) {
 		p := filepath.Join(dir, "new.yaml")
-		if err := writeReplacing(p, []byte("one\n")); err != nil {
+		if err := writeFileAtomic(p, []byte("one\n"), 0o644); err != nil {
 			t.Fatal(err)
 		}
 		checkFile(t, p, "one\n", 0o644)
@@ -31,7 +31,7 @@ func TestWriteReplacing(t *testing.T) {
 		if err := os.Chmod(p, 0o600); err != nil {
 			t.Fatal(err)
 		}
-		if err := writeReplacing(p, []byte("new\n")); err != nil {
+		if err := writeFileAtomic(p, []byte("new\n"), 0o644); err != nil {
 			t.Fatal(err)
 		}
 		checkFile(t, p, "new\n", 0o600)
@@ -46,7 +46,7 @@ func TestWriteReplacing(t *testing.T) {
 		if err := os.Symlink(target, link); err != nil {
 			t.Skip("no symlinks here:", err)
 		}
-		if err := writeReplacing(link, []byte("new\n")); err != nil {
+		if err := writeFileAtomic(link, []byte("new\n"), 0o644); err != nil {
 			t.Fatal(err)
 		}
 		if fi, err := os.Lstat(link); err != nil || fi.Mode()&fs.ModeSymlink == 0 {
@@ -74,7 +74,7 @@ func TestWriteReplacing(t *testing.T) {
 			b, _ := io.ReadAll(f)
 			got <- string(b)
 		}()
-		if err := writeReplacing(p, []byte("data\n")); err != nil {
+		if err := writeFileAtomic(p, []byte("data\n"), 0o644); err != nil {
 			t.Fatal(err)
 		}
 		if s := <-got; s != "data\n" {
