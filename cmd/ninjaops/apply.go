@@ -14,7 +14,6 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/ninjaops/ninjaops/internal/apply"
-	"github.com/ninjaops/ninjaops/internal/ninjaone"
 	"github.com/ninjaops/ninjaops/internal/plan"
 )
 
@@ -63,11 +62,8 @@ func runApply(c *cli.Context, e *env) error {
 		return errors.New("give either -f FILE or a PLANFILE, not both")
 	}
 
-	var (
-		saved *plan.SavedPlan
-		d     *plan.Desired
-		err   error
-	)
+	var saved *plan.SavedPlan
+	load := func() (*plan.Desired, error) { return loadDesired(e, c.String("file")) }
 	if planFile != "" {
 		data, err := os.ReadFile(planFile)
 		if err != nil {
@@ -76,27 +72,25 @@ func runApply(c *cli.Context, e *env) error {
 		if saved, err = plan.ReadPlanFile(data); err != nil {
 			return fmt.Errorf("%s: %w", planFile, err)
 		}
-		if d, err = plan.Load(saved.Desired.Path, saved.Desired.Source); err != nil {
-			fmt.Fprintf(e.stderr, "%s: the desired state recorded in the plan does not load with this ninjaops:\n", planFile)
-			return desiredError(e, err)
+		load = func() (*plan.Desired, error) {
+			d, err := plan.Load(saved.Desired.Path, saved.Desired.Source)
+			if err != nil {
+				fmt.Fprintf(e.stderr, "%s: the desired state recorded in the plan does not load with this ninjaops:\n", planFile)
+			}
+			return d, err
 		}
-	} else if d, err = loadDesired(e, c.String("file")); err != nil {
-		return desiredError(e, err)
 	}
 
-	client, closeFn, err := connect(c, e)
+	s, err := readBoth(c, e, load)
 	if err != nil {
 		return err
 	}
-	defer closeFn()
+	defer s.close()
+	d, client, live := s.desired, s.client, s.live
 	if saved != nil && saved.Target != "" {
 		if t := planTarget(c, client); t != saved.Target {
 			return fmt.Errorf("%s was made for %s, but this apply talks to %s; make a new plan against this tenant", planFile, saved.Target, t)
 		}
-	}
-	live, err := client.Snapshot(c.Context, ninjaone.SnapshotOptions{Organizations: plan.NeedsOrganizations(d)})
-	if err != nil {
-		return fmt.Errorf("reading NinjaOne: %w", err)
 	}
 	p, err := plan.Diff(d, live)
 	if err != nil {

@@ -44,21 +44,13 @@ func runPlan(c *cli.Context, e *env) error {
 		return fmt.Errorf("-o %q: want text, json or markdown", format)
 	}
 
-	d, err := loadDesired(e, c.String("file"))
-	if err != nil {
-		return desiredError(e, err)
-	}
-
-	client, closeFn, err := connect(c, e)
+	s, err := readBoth(c, e, func() (*plan.Desired, error) { return loadDesired(e, c.String("file")) })
 	if err != nil {
 		return err
 	}
-	defer closeFn()
-	live, err := client.Snapshot(c.Context, ninjaone.SnapshotOptions{Organizations: plan.NeedsOrganizations(d)})
-	if err != nil {
-		return fmt.Errorf("reading NinjaOne: %w", err)
-	}
-	p, err := plan.Diff(d, live)
+	defer s.close()
+	d, client := s.desired, s.client
+	p, err := plan.Diff(d, s.live)
 	if err != nil {
 		return desiredError(e, err)
 	}

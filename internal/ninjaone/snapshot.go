@@ -57,6 +57,13 @@ func list[T any](ctx context.Context, c *Client, path string, q url.Values, out 
 	return c.do(ctx, &call{method: http.MethodGet, path: path, template: path, query: q, out: listOf[T]{out}})
 }
 
+// Organizations reads every organization, page by page (one request for
+// up to 1,000). Snapshot does this too when asked; a caller that learns
+// only later that it needs them calls this instead of reading again.
+func (c *Client) Organizations(ctx context.Context) ([]Organization, error) {
+	return c.organizations(ctx)
+}
+
 // organizations reads every organization, page by page.
 func (c *Client) organizations(ctx context.Context) ([]Organization, error) {
 	var all []Organization
