@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -15,13 +16,17 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-var update = flag.Bool("update", false, "rewrite testdata/schema.golden.json from the model")
+var update = flag.Bool("update", false, "rewrite golden files (the published schema, renderer and export outputs) from the code")
 
-const goldenSchema = "testdata/schema.golden.json"
+// schemaFile is the published schema, next to the examples that point at
+// it with their yaml-language-server modeline.
+const schemaFile = "examples/ninjaops.schema.json"
 
-// TestSchemaGolden keeps the schema's text in the repository, so that a
-// change to it shows in review. Run with -update after changing the model.
+// TestSchemaGolden keeps the published schema equal to what `ninjaops
+// schema` prints, so that a change to it shows in review. Run with -update
+// after changing the model.
 func TestSchemaGolden(t *testing.T) {
+	goldenSchema := filepath.Join(moduleRoot(t), filepath.FromSlash(schemaFile))
 	got, err := JSONSchema()
 	if err != nil {
 		t.Fatal(err)
@@ -175,10 +180,20 @@ func TestSchemaAcceptsExamples(t *testing.T) {
 	if len(files) == 0 {
 		t.Fatal("no files to check")
 	}
+	modeline := regexp.MustCompile(`(?m)^# yaml-language-server: \$schema=(\S+)$`)
 	for _, f := range files {
 		data, err := os.ReadFile(f)
 		if err != nil {
 			t.Fatal(err)
+		}
+		if strings.HasPrefix(f, examples) {
+			// Editors find the schema through the modeline.
+			m := modeline.FindSubmatch(data)
+			if m == nil {
+				t.Errorf("%s has no '# yaml-language-server: $schema=' line", f)
+			} else if got, err := filepath.Abs(filepath.Join(filepath.Dir(f), string(m[1]))); err != nil || got != filepath.Join(moduleRoot(t), filepath.FromSlash(schemaFile)) {
+				t.Errorf("%s: the modeline points at %s, not at %s", f, m[1], schemaFile)
+			}
 		}
 		if _, err := Load(f, data); err != nil {
 			t.Errorf("the loader refuses %s:\n%v", f, err)
