@@ -41,8 +41,8 @@ Exit codes: 0 all done; 1 error, or a change failed or was skipped;
 			fileFlag(),
 			&cli.BoolFlag{Name: "auto-approve", Usage: "do not ask for approval (needed without a terminal)"},
 			&cli.IntFlag{Name: "parallelism", Value: 4, Usage: "write calls in flight at once"},
-			&cli.IntFlag{Name: "max-deletions", Usage: "refuse to delete more users than `N` (overrides settings.max_deletions, default 5)"},
-			&cli.Float64Flag{Name: "max-removal-percent", Usage: "refuse to remove more than `P` percent of the memberships of the roles concerned (overrides settings.max_removal_percent, default 25)"},
+			&cli.IntFlag{Name: "max-deletions", DefaultText: "settings.max_deletions, else 5", Usage: "refuse to delete more users than `N`"},
+			&cli.Float64Flag{Name: "max-removal-percent", DefaultText: "settings.max_removal_percent, else 25", Usage: "refuse to remove more than `P` percent of the memberships of the roles concerned"},
 			&cli.StringFlag{Name: "report", Usage: "write a JSON report of every change to `FILE`"},
 			&cli.BoolFlag{Name: "no-color", Usage: "no color in the printed plan (also NO_COLOR)"},
 		}, connectionFlags()...),
@@ -60,6 +60,9 @@ func runApply(c *cli.Context, e *env) error {
 	planFile := c.Args().First()
 	if planFile != "" && c.IsSet("file") {
 		return errors.New("give either -f FILE or a PLANFILE, not both")
+	}
+	if planFile == "" && c.String("file") == "-" && !c.Bool("auto-approve") {
+		return errors.New("-f - reads the desired state from standard input, so there is nothing left to answer the approval prompt with: pass --auto-approve, or save a plan first")
 	}
 
 	var saved *plan.SavedPlan

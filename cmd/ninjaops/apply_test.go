@@ -68,6 +68,7 @@ func TestApplyFlagErrors(t *testing.T) {
 		{[]string{"apply", "-f", quickstartFile, "plan.json"}, "either -f FILE or a PLANFILE"},
 		{[]string{"apply", "--parallelism", "0"}, "--parallelism 0"},
 		{[]string{"apply", "missing-plan.json"}, "missing-plan.json"},
+		{[]string{"apply", "-f", "-"}, "pass --auto-approve"},
 	} {
 		code, _, errb := applyRun(context.Background(), t, state, "", false, tt.args...)
 		if code != exitError || !strings.Contains(errb, tt.want) {
