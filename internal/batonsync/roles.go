@@ -33,19 +33,13 @@ func (r *roleSyncer) List(ctx context.Context, _ *v2.ResourceId, opts resource.S
 	if err != nil {
 		return nil, nil, err
 	}
-	roles, next, err := page(st.roles, func(r ninjaone.Role) int32 { return r.ID }, opts.PageToken.Token, pageSize(opts.PageToken.Size, r.c.cfg.PageSize))
-	if err != nil {
-		return nil, nil, rpcError(codes.InvalidArgument, err)
-	}
-	out := make([]*v2.Resource, 0, len(roles))
-	for _, role := range roles {
+	return listPage(st.roles, func(r ninjaone.Role) int32 { return r.ID }, opts, r.c.cfg.PageSize, func(role ninjaone.Role) (*v2.Resource, error) {
 		res, err := roleResource(role)
 		if err != nil {
-			return nil, nil, fmt.Errorf("role %d %q: %w", role.ID, role.Name, err)
+			return nil, fmt.Errorf("role %d %q: %w", role.ID, role.Name, err)
 		}
-		out = append(out, res)
-	}
-	return out, &resource.SyncOpResults{NextPageToken: next}, nil
+		return res, nil
+	})
 }
 
 func (r *roleSyncer) Entitlements(_ context.Context, role *v2.Resource, _ resource.SyncOpAttrs) ([]*v2.Entitlement, *resource.SyncOpResults, error) {

@@ -6,6 +6,10 @@ import (
 	"strconv"
 	"strings"
 
+	v2 "github.com/conductorone/baton-sdk/pb/c1/connector/v2"
+	"github.com/conductorone/baton-sdk/pkg/types/resource"
+	"google.golang.org/grpc/codes"
+
 	"github.com/ninjaops/ninjaops/internal/ninjaone"
 )
 
@@ -144,4 +148,21 @@ func page[T any](items []T, id func(T) int32, token string, size int) ([]T, stri
 		return out, "", nil
 	}
 	return out, strconv.FormatInt(int64(id(items[end-1])), 10), nil
+}
+
+// listPage serves one page of items as resources, for a syncer's List.
+func listPage[T any](items []T, id func(T) int32, opts resource.SyncOpAttrs, configured int, toResource func(T) (*v2.Resource, error)) ([]*v2.Resource, *resource.SyncOpResults, error) {
+	part, next, err := page(items, id, opts.PageToken.Token, pageSize(opts.PageToken.Size, configured))
+	if err != nil {
+		return nil, nil, rpcError(codes.InvalidArgument, err)
+	}
+	out := make([]*v2.Resource, 0, len(part))
+	for _, it := range part {
+		res, err := toResource(it)
+		if err != nil {
+			return nil, nil, err
+		}
+		out = append(out, res)
+	}
+	return out, &resource.SyncOpResults{NextPageToken: next}, nil
 }

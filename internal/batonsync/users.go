@@ -31,19 +31,13 @@ func (u *userSyncer) List(ctx context.Context, _ *v2.ResourceId, opts resource.S
 	if err != nil {
 		return nil, nil, err
 	}
-	users, next, err := page(st.users, func(u ninjaone.User) int32 { return u.ID }, opts.PageToken.Token, pageSize(opts.PageToken.Size, u.c.cfg.PageSize))
-	if err != nil {
-		return nil, nil, rpcError(codes.InvalidArgument, err)
-	}
-	out := make([]*v2.Resource, 0, len(users))
-	for _, user := range users {
+	return listPage(st.users, func(u ninjaone.User) int32 { return u.ID }, opts, u.c.cfg.PageSize, func(user ninjaone.User) (*v2.Resource, error) {
 		res, err := userResource(user)
 		if err != nil {
-			return nil, nil, fmt.Errorf("user %d (%s): %w", user.ID, user.Email, err)
+			return nil, fmt.Errorf("user %d (%s): %w", user.ID, user.Email, err)
 		}
-		out = append(out, res)
-	}
-	return out, &resource.SyncOpResults{NextPageToken: next}, nil
+		return res, nil
+	})
 }
 
 // Users hold no entitlements and no grants: membership is listed from the
