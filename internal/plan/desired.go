@@ -2,6 +2,10 @@ package plan
 
 import (
 	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
 
 	"github.com/ninjaops/ninjaops/internal/ninjaone"
 )
@@ -211,17 +215,131 @@ type Pos struct {
 	Col  int
 }
 
-// Positions maps a key of an entry ("" for the entry itself, "email",
-// "roles[1]", ...) to where its value stands in the file. The loader fills
-// it so later stages (the diff) can name the place of an error.
-type Positions map[string]Pos
+// Positions records where an entry of the file and its keys' values stand:
+// "" for the entry itself, "email" or "roles" for a key's value, "roles[1]"
+// for an item of a list. The loader fills it so later stages (the diff) can
+// name the place of an error. A 100,000-user file holds about a million of
+// them, so they are a compact list (16 bytes each), not a map.
+type Positions struct{ list []keyPos }
+
+type keyPos struct {
+	key       uint16 // index in posKeys.names
+	item      int32  // index in the key's list, or -1 for the value itself
+	line, col int32
+}
+
+// posKeys interns the key names that Positions refer to.
+var posKeys = struct {
+	sync.Mutex
+	names []string
+	index map[string]uint16
+}{names: []string{""}, index: map[string]uint16{"": 0}}
+
+func posKey(name string) uint16 {
+	posKeys.Lock()
+	defer posKeys.Unlock()
+	if id, ok := posKeys.index[name]; ok {
+		return id
+	}
+	id := uint16(len(posKeys.names))
+	posKeys.names = append(posKeys.names, name)
+	posKeys.index[name] = id
+	return id
+}
+
+func posKeyName(id uint16) string {
+	posKeys.Lock()
+	defer posKeys.Unlock()
+	return posKeys.names[id]
+}
+
+// parseKey splits "roles[1]" into "roles" and 1, and "roles" into "roles"
+// and -1.
+func parseKey(key string) (string, int) {
+	if name, rest, ok := strings.Cut(key, "["); ok && strings.HasSuffix(rest, "]") {
+		if i, err := strconv.Atoi(strings.TrimSuffix(rest, "]")); err == nil && i >= 0 {
+			return name, i
+		}
+	}
+	return key, -1
+}
+
+// MakePositions builds Positions from a map of keys as Lookup takes them.
+func MakePositions(m map[string]Pos) Positions {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var p Positions
+	for _, k := range keys {
+		name, item := parseKey(k)
+		p.add(posKey(name), item, m[k])
+	}
+	return p
+}
+
+func (p *Positions) add(key uint16, item int, at Pos) {
+	p.list = append(p.list, keyPos{key: key, item: int32(item), line: int32(at.Line), col: int32(at.Col)})
+}
+
+// Lookup returns where key ("", "email", "roles[1]", ...) stands.
+func (p Positions) Lookup(key string) (Pos, bool) {
+	name, item := parseKey(key)
+	posKeys.Lock()
+	id, ok := posKeys.index[name]
+	posKeys.Unlock()
+	if !ok {
+		return Pos{}, false
+	}
+	for _, kp := range p.list {
+		if kp.key == id && int(kp.item) == item {
+			return Pos{Line: int(kp.line), Col: int(kp.col)}, true
+		}
+	}
+	return Pos{}, false
+}
+
+// Get is Lookup without the flag: the zero Pos when key is not there.
+func (p Positions) Get(key string) Pos {
+	at, _ := p.Lookup(key)
+	return at
+}
+
+// Equal reports whether p and q hold the same positions, in any order
+// (go-cmp uses it).
+func (p Positions) Equal(q Positions) bool {
+	if len(p.list) != len(q.list) {
+		return false
+	}
+	pm, qm := p.Map(), q.Map()
+	for k, v := range pm {
+		if w, ok := qm[k]; !ok || w != v {
+			return false
+		}
+	}
+	return true
+}
+
+// Map lists every position by key, for tests and debugging.
+func (p Positions) Map() map[string]Pos {
+	m := make(map[string]Pos, len(p.list))
+	for _, kp := range p.list {
+		k := posKeyName(kp.key)
+		if kp.item >= 0 {
+			k += "[" + strconv.Itoa(int(kp.item)) + "]"
+		}
+		m[k] = Pos{Line: int(kp.line), Col: int(kp.col)}
+	}
+	return m
+}
 
 // Where formats the place of key in entry positions at as FILE:LINE:COL,
 // falling back to the entry itself and then to the file name alone.
 func (d *Desired) Where(at Positions, key string) string {
-	p, ok := at[key]
+	p, ok := at.Lookup(key)
 	if !ok {
-		p, ok = at[""]
+		p, ok = at.Lookup("")
 	}
 	if !ok || p.Line == 0 {
 		return d.Path

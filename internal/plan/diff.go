@@ -187,9 +187,9 @@ func newDiffer(d *Desired, live *ninjaone.Snapshot) *differ {
 // errorf records a problem at the place of key in the entry at.
 func (x *differ) errorf(at Positions, key string, format string, args ...any) {
 	// The same place Desired.Where names: the key, else the entry.
-	p, ok := at[key]
+	p, ok := at.Lookup(key)
 	if !ok {
-		p = at[""]
+		p = at.Get("")
 	}
 	x.diags = append(x.diags, Diagnostic{Path: x.d.Path, Line: p.Line, Col: p.Col, Msg: fmt.Sprintf(format, args...)})
 }

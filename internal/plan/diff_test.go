@@ -70,11 +70,11 @@ func role(id int32, name string, t ninjaone.UserType, members ...int32) ninjaone
 // at gives a user entry that starts on line the positions the loader would
 // record, so error places are checkable.
 func at(line int) Positions {
-	return Positions{
+	return MakePositions(map[string]Pos{
 		"": {line, 5}, "email": {line, 12}, "type": {line + 1, 11},
 		"first_name": {line + 2, 17}, "organization": {line + 3, 19}, "organization_id": {line + 3, 22},
 		"roles[0]": {line + 4, 14}, "roles[1]": {line + 4, 24}, "name": {line, 13},
-	}
+	})
 }
 
 func tuser(line int, email, first, last string, roles ...string) UserSpec {
@@ -449,7 +449,7 @@ func TestDiffUsers(t *testing.T) {
 			desired: func() *Desired {
 				d := desired(UnmanagedIgnore)
 				d.Settings.Scope.Organizations = []string{"Acme", "Umbrella"}
-				d.Settings.Scope.At = Positions{"organizations[1]": {6, 27}}
+				d.Settings.Scope.At = MakePositions(map[string]Pos{"organizations[1]": {6, 27}})
 				return d
 			}(),
 			errs: []string{`ninjaops.yaml:6:27: settings.scope.organizations: unknown organization "Umbrella" (organizations: "Acme", "Customer Inc")`},
@@ -459,7 +459,7 @@ func TestDiffUsers(t *testing.T) {
 			desired: func() *Desired {
 				d := desired(UnmanagedIgnore)
 				d.Settings.Protected = []string{"[root@example.com"}
-				d.Settings.At = Positions{"protected[0]": {5, 15}}
+				d.Settings.At = MakePositions(map[string]Pos{"protected[0]": {5, 15}})
 				return d
 			}(),
 			errs: []string{`ninjaops.yaml:5:15: settings.protected: bad pattern "[root@example.com": syntax error in pattern; use * and ? wildcards and [] classes`},
@@ -469,7 +469,7 @@ func TestDiffUsers(t *testing.T) {
 
 func withRoles(d *Desired, rs ...RoleSpec) *Desired {
 	for i := range rs {
-		if rs[i].At == nil {
+		if rs[i].At.list == nil {
 			rs[i].At = at(40 + 3*i)
 		}
 	}

@@ -86,7 +86,7 @@ func checkDesired(t *testing.T, d *Desired) {
 	}
 	emails := map[string]bool{}
 	for _, u := range d.Users {
-		if _, ok := u.At[""]; !ok || u.At["email"].Line == 0 {
+		if _, ok := u.At.Lookup(""); !ok || u.At.Get("email").Line == 0 {
 			t.Errorf("user %q has no positions: %v", u.Email, u.At)
 		}
 		if emails[strings.ToLower(u.Email)] {
@@ -109,13 +109,13 @@ func checkDesired(t *testing.T, d *Desired) {
 			t.Errorf("user %q has state %q", u.Email, u.State)
 		}
 		for i := range u.Roles {
-			if _, ok := u.At[itemKey("roles", i)]; !ok {
+			if _, ok := u.At.Lookup(itemKey("roles", i)); !ok {
 				t.Errorf("user %q: no position for roles[%d]", u.Email, i)
 			}
 		}
 	}
 	for _, r := range d.Roles {
-		if r.Name == "" || r.Type == "" || r.At[""].Line == 0 {
+		if r.Name == "" || r.Type == "" || r.At.Get("").Line == 0 {
 			t.Errorf("role %+v", r)
 		}
 	}

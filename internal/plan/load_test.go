@@ -202,7 +202,7 @@ func TestLoadPositions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantAlice := Positions{
+	wantAlice := map[string]Pos{
 		"":           {17, 5},
 		"email":      {17, 12},
 		"type":       {18, 11},
@@ -213,15 +213,15 @@ func TestLoadPositions(t *testing.T) {
 		"roles[0]":   {22, 13},
 		"roles[1]":   {22, 23},
 	}
-	if diff := cmp.Diff(wantAlice, d.Users[0].At); diff != "" {
+	if diff := cmp.Diff(wantAlice, d.Users[0].At.Map()); diff != "" {
 		t.Errorf("alice's positions (-want +got):\n%s", diff)
 	}
-	wantMallory := Positions{"": {31, 5}, "email": {31, 12}, "state": {32, 12}}
-	if diff := cmp.Diff(wantMallory, d.Users[2].At); diff != "" {
+	wantMallory := map[string]Pos{"": {31, 5}, "email": {31, 12}, "state": {32, 12}}
+	if diff := cmp.Diff(wantMallory, d.Users[2].At.Map()); diff != "" {
 		t.Errorf("mallory's positions (-want +got):\n%s", diff)
 	}
-	wantRole := Positions{"": {13, 5}, "name": {13, 11}, "type": {14, 11}, "exclusive": {15, 16}}
-	if diff := cmp.Diff(wantRole, d.Roles[0].At); diff != "" {
+	wantRole := map[string]Pos{"": {13, 5}, "name": {13, 11}, "type": {14, 11}, "exclusive": {15, 16}}
+	if diff := cmp.Diff(wantRole, d.Roles[0].At.Map()); diff != "" {
 		t.Errorf("Helpdesk's positions (-want +got):\n%s", diff)
 	}
 	if got, want := d.Where(d.Users[0].At, "roles[1]"), path+":22:23"; got != want {
@@ -240,7 +240,7 @@ func TestLoadColumnsCountCharacters(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := d.Users[0].At["roles[1]"], (Pos{3, 92}); got != want {
+	if got, want := d.Users[0].At.Get("roles[1]"), (Pos{3, 92}); got != want {
 		t.Errorf("roles[1] at %v, want %v", got, want)
 	}
 }

@@ -76,7 +76,7 @@ func who(kind string, u *UserSpec, ks *keySet) string {
 func (d *decoder) checkUser(u *UserSpec, ks *keySet) {
 	if ks.ok("email") {
 		key := strings.ToLower(u.Email)
-		p := u.At["email"]
+		p := u.At.Get("email")
 		if first, dup := d.emails[key]; dup {
 			d.sink.add(p, "duplicate email %s (emails are compared case-insensitively): first listed at line %d as %s",
 				quote(u.Email), first.pos.Line, quote(first.email))
@@ -98,7 +98,7 @@ func (d *decoder) checkUser(u *UserSpec, ks *keySet) {
 	}
 	for _, key := range []string{"type", "first_name", "last_name"} {
 		if !ks.has(key) {
-			d.sink.add(u.At[""], "%s has no %s (required unless state: absent)", who("user", u, ks), key)
+			d.sink.add(u.At.Get(""), "%s has no %s (required unless state: absent)", who("user", u, ks), key)
 		}
 	}
 	if !ks.ok("type") {
@@ -114,7 +114,7 @@ func (d *decoder) checkUser(u *UserSpec, ks *keySet) {
 	case EndUserUser:
 		switch org, id := ks.has("organization"), ks.has("organization_id"); {
 		case !org && !id:
-			d.sink.add(u.At[""], "%s has no organization: give organization (a name) or organization_id", who("end user", u, ks))
+			d.sink.add(u.At.Get(""), "%s has no organization: give organization (a name) or organization_id", who("end user", u, ks))
 		case org && id:
 			d.sink.add(ks.pos("organization_id"), "%s has both organization and organization_id: keep one", who("end user", u, ks))
 		}
@@ -128,8 +128,8 @@ func (d *decoder) checkRole(r *RoleSpec, ks *keySet) {
 	}
 	key := [2]string{r.Name, string(r.Type)}
 	if first, dup := d.roles[key]; dup {
-		d.sink.add(r.At[""], "role %s (%s) is declared twice (first at line %d, column %d)", quote(r.Name), r.Type, first.Line, first.Col)
+		d.sink.add(r.At.Get(""), "role %s (%s) is declared twice (first at line %d, column %d)", quote(r.Name), r.Type, first.Line, first.Col)
 		return
 	}
-	d.roles[key] = r.At[""]
+	d.roles[key] = r.At.Get("")
 }

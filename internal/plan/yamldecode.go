@@ -24,8 +24,9 @@ import (
 // fieldInfo is what the walk knows about one key of a struct.
 type fieldInfo struct {
 	key      string
-	index    int // in the Go struct
-	ord      int // among the struct's keys
+	posKey   uint16 // key's id in Positions
+	index    int    // in the Go struct
+	ord      int    // among the struct's keys
 	bit      uint64
 	required bool
 	// Rules from the jsonschema tag. For a list they apply to its items,
@@ -108,7 +109,7 @@ var structInfos = sync.OnceValue(func() map[reflect.Type]*structInfo {
 			if len(si.fields) == maxFields {
 				panic("plan: too many fields in " + t.Name())
 			}
-			fi := fieldInfo{key: name, index: i, ord: len(si.fields), bit: 1 << len(si.fields), minLen: -1, maxLen: -1,
+			fi := fieldInfo{key: name, posKey: posKey(name), index: i, ord: len(si.fields), bit: 1 << len(si.fields), minLen: -1, maxLen: -1,
 				required: !strings.Contains(opts, "omitempty"),
 				check:    stringChecks[t.Name()+"."+name], intern: interned[t.Name()+"."+name]}
 			parseSchemaTag(&fi, sf.Tag.Get("jsonschema"))
@@ -188,7 +189,6 @@ type decoder struct {
 	sink   *diagSink
 	off    int
 	intern map[string]string
-	labels map[string][]string
 	// lazy marks the sequence nodes whose items are parsed chunk by chunk.
 	lazy   map[*yaml.Node]*lazySeq
 	src    []byte
@@ -207,7 +207,7 @@ type firstEmail struct {
 }
 
 func newDecoder(sink *diagSink, src []byte) *decoder {
-	return &decoder{sink: sink, src: src, intern: map[string]string{}, labels: map[string][]string{},
+	return &decoder{sink: sink, src: src, intern: map[string]string{},
 		emails: map[string]firstEmail{}, roles: map[[2]string]Pos{}}
 }
 
@@ -223,17 +223,6 @@ func (d *decoder) internStr(s string) string {
 	}
 	d.intern[s] = s
 	return s
-}
-
-// itemLabel is key[i], made once per key and index: every user's
-// Positions holds "roles[0]", and 100,000 copies of it would cost.
-func (d *decoder) itemLabel(key string, i int) string {
-	ls := d.labels[key]
-	for len(ls) <= i {
-		ls = append(ls, key+"["+strconv.Itoa(len(ls))+"]")
-	}
-	d.labels[key] = ls
-	return ls[i]
 }
 
 func label(key string, idx int) string {
@@ -554,7 +543,7 @@ func (d *decoder) unique(n *yaml.Node, s reflect.Value, fi *fieldInfo) {
 func (d *decoder) structure(n *yaml.Node, v reflect.Value) {
 	si := structInfos()[v.Type()]
 	ks := keySet{si: si}
-	var at Positions
+	var at *Positions
 	if si.atIndex >= 0 {
 		size := 1 + len(n.Content)/2
 		for i := 1; i < len(n.Content); i += 2 {
@@ -562,9 +551,9 @@ func (d *decoder) structure(n *yaml.Node, v reflect.Value) {
 				size += len(c.Content)
 			}
 		}
-		at = make(Positions, size)
-		at[""] = d.pos(n)
-		v.Field(si.atIndex).Set(reflect.ValueOf(at))
+		at = v.Field(si.atIndex).Addr().Interface().(*Positions)
+		*at = Positions{list: make([]keyPos, 0, size)}
+		at.add(0, -1, d.pos(n))
 	}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, val := n.Content[i], n.Content[i+1]
@@ -593,10 +582,10 @@ func (d *decoder) structure(n *yaml.Node, v reflect.Value) {
 		ks.present |= fi.bit
 		ks.keyPos[fi.ord] = d.pos(k)
 		if at != nil {
-			at[fi.key] = d.pos(val)
+			at.add(fi.posKey, -1, d.pos(val))
 			if val.Kind == yaml.SequenceNode {
 				for x, it := range val.Content {
-					at[d.itemLabel(fi.key, x)] = d.pos(it)
+					at.add(fi.posKey, x, d.pos(it))
 				}
 			}
 		}
