@@ -234,18 +234,19 @@ func (c *Client) do(ctx context.Context, k *call) error {
 		closeBody(resp)
 		retryable := false
 		if kind == bodyHTML || kind == bodyOther {
-			// NinjaOne answers every /v2 call in JSON; an HTML page (even
-			// with 200) is a throttling or maintenance page from in front
-			// of it, and the request was not carried out.
+			// NinjaOne answers every /v2 call in JSON; an HTML page is a
+			// throttling or maintenance page from in front of it.
 			e.Snippet = snippet(c.redact(string(raw)))
 			e.Hint = "NinjaOne answered with a non-JSON page (throttling or maintenance)"
 			retryable = true
 		} else {
 			decodeErrorBody([]byte(c.redact(string(raw))), e)
 			retryable = retryableStatus(status)
-			if k.write() && maybeApplied(status) {
-				uncertain, everUncertain = true, true
-			}
+		}
+		// A gateway's 500, 502 or 504 page, HTML or not, can come after
+		// NinjaOne behind it carried the write out.
+		if k.write() && maybeApplied(status) {
+			uncertain, everUncertain = true, true
 		}
 		if !retryable {
 			if status == http.StatusNotFound && k.method == http.MethodDelete && everUncertain && !e.routeLevel() {

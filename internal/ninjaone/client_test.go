@@ -486,6 +486,15 @@ func TestAmbiguousWritesAreNeverRepeated(t *testing.T) {
 	}
 	rst := func(w http.ResponseWriter, r *http.Request) { reset(w) }
 	e429 := func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(429) }
+	// A gateway in front of NinjaOne answers a timed-out request with its
+	// own HTML page; the request may still have been carried out behind it.
+	gatewayPage := func(status int) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "text/html")
+			w.WriteHeader(status)
+			io.WriteString(w, "<html><body><h1>Gateway Time-out</h1></body></html>")
+		}
+	}
 	tests := []struct {
 		name    string
 		fail    http.HandlerFunc
@@ -497,6 +506,9 @@ func TestAmbiguousWritesAreNeverRepeated(t *testing.T) {
 		{"reset before creating", rst, false, 2},
 		{"500 after creating", e500, true, 1},
 		{"429 (never applied)", e429, false, 2},
+		{"HTML 504 from a gateway after creating", gatewayPage(504), true, 1},
+		{"HTML 502 from a gateway after creating", gatewayPage(502), true, 1},
+		{"HTML 500 after creating", gatewayPage(500), true, 1},
 	}
 	for _, tt := range tests {
 		t.Run("create/"+tt.name, func(t *testing.T) {
