@@ -140,16 +140,20 @@ func runApply(c *cli.Context, e *env) error {
 	})
 	prog.finish()
 
+	// A report that was asked for and is missing fails the run (after the
+	// outcome is printed): whatever reads it next must not see success.
+	reportFailed := false
 	if path := c.String("report"); path != "" {
 		if err := writeReport(path, rep); err != nil {
-			fmt.Fprintf(e.stderr, "Error: writing the report: %v\n", err)
+			fmt.Fprintf(e.stderr, "Error: writing the report %s: %v\n", path, err)
+			reportFailed = true
 		}
 	}
 	printOutcome(e, rep)
 	switch {
 	case rep.Interrupted:
 		return withCode(exitInterrupted, nil)
-	case rep.Totals.Failed > 0 || rep.Totals.Skipped > 0:
+	case rep.Totals.Failed > 0 || rep.Totals.Skipped > 0 || reportFailed:
 		return withCode(exitError, nil)
 	}
 	return nil

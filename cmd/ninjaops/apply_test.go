@@ -94,3 +94,18 @@ func TestFlagsMayFollowArguments(t *testing.T) {
 		}
 	}
 }
+
+func TestApplyReportThatCannotBeWrittenFails(t *testing.T) {
+	dir := t.TempDir()
+	report := filepath.Join(dir, "no-such-dir", "report.json")
+	code, out, errb := applyRun(context.Background(), t, filepath.Join(dir, "state.json"), "", false,
+		"apply", "-f", quickstartFile, "--auto-approve", "--report", report)
+	if !strings.Contains(out, "Apply complete!") {
+		t.Fatalf("the apply itself failed: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errb)
+	}
+	// The changes were made, but the report asked for is missing: a CI job
+	// that reads it must not be told all went well.
+	if code != exitError || !strings.Contains(errb, report) {
+		t.Errorf("exit %d, stderr %q; want 1 naming %s", code, errb, report)
+	}
+}
