@@ -499,7 +499,8 @@ func (r *runner) sendBatch(a plan.Action, role int32, batch []member, budget *in
 	} else {
 		err = r.t.RemoveRoleMembers(r.work, role, ids)
 	}
-	if err != nil && len(batch) > 1 && splittable(err) && *budget >= 2 {
+	// After an interrupt no new call starts, not even to split a batch.
+	if err != nil && len(batch) > 1 && splittable(err) && *budget >= 2 && r.stop.Err() == nil {
 		*budget -= 2
 		half := len(batch) / 2
 		r.sendBatch(a, role, batch[:half], budget)

@@ -363,3 +363,20 @@ func TestInterruptLetsInFlightFinishAndStartsNothingNew(t *testing.T) {
 		t.Error("a membership call was started after the interrupt")
 	}
 }
+
+func TestInterruptStopsBisection(t *testing.T) {
+	var cs []plan.Change
+	for i := range 16 {
+		cs = append(cs, membership(plan.Add, 7, fmt.Sprintf("m%02d@example.com", i), int32(100+i)))
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	f := &fake{badMembers: map[int32]bool{105: true}}
+	f.hook = func(string) { cancel() } // interrupted while the one batch is in flight
+	rep := Run(ctx, f, &plan.Plan{Changes: cs}, Options{})
+	if n := len(f.calls); n != 1 {
+		t.Errorf("%d calls after the interrupt, want only the one in flight: %v", n, f.calls)
+	}
+	if rep.Totals.Failed != 16 {
+		t.Errorf("totals %+v; want the batch's 16 changes failed with its error", rep.Totals)
+	}
+}
