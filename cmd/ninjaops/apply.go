@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -126,7 +127,7 @@ func runApply(c *cli.Context, e *env) error {
 	}
 
 	if saved == nil && !c.Bool("auto-approve") {
-		if err := approve(e); err != nil {
+		if err := approve(c.Context, e); err != nil {
 			return err
 		}
 	}
@@ -177,17 +178,36 @@ func guardLimits(c *cli.Context, d *plan.Desired) (int, float64) {
 	return maxDel, maxPct
 }
 
-// approve asks for "yes" on a terminal, as Terraform does.
-func approve(e *env) error {
+// approve asks for "yes" on a terminal, as Terraform does. An interrupt
+// ends the wait (ctx's error, exit 130): the signal handler has taken
+// SIGINT and SIGTERM over, so a read alone would swallow them.
+func approve(ctx context.Context, e *env) error {
 	if !e.stdinTTY {
 		return errors.New("apply needs approval and there is no terminal to ask on: pass --auto-approve, or apply a reviewed saved plan (ninjaops plan --out plan.json, then ninjaops apply plan.json)")
 	}
 	fmt.Fprint(e.stderr, "\nDo you want to perform these actions?\n  ninjaops will perform the actions described above.\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: ")
-	line, err := bufio.NewReader(e.stdin).ReadString('\n')
-	if err != nil && !errors.Is(err, io.EOF) {
-		return err
+	type answer struct {
+		line string
+		err  error
 	}
-	if strings.TrimSpace(line) != "yes" {
+	// On an interrupt the reader stays blocked on the terminal until the
+	// process exits, which it is about to do.
+	ch := make(chan answer, 1)
+	go func() {
+		line, err := bufio.NewReader(e.stdin).ReadString('\n')
+		ch <- answer{line, err}
+	}()
+	var a answer
+	select {
+	case a = <-ch:
+	case <-ctx.Done():
+		fmt.Fprintln(e.stderr)
+		return ctx.Err()
+	}
+	if a.err != nil && !errors.Is(a.err, io.EOF) {
+		return a.err
+	}
+	if strings.TrimSpace(a.line) != "yes" {
 		return errors.New("apply cancelled; nothing was changed")
 	}
 	fmt.Fprintln(e.stderr)

@@ -3,9 +3,12 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 )
 
 // applyRun runs ninjaops in process against a --sandbox state in dir,
@@ -107,5 +110,49 @@ func TestApplyReportThatCannotBeWrittenFails(t *testing.T) {
 	// that reads it must not be told all went well.
 	if code != exitError || !strings.Contains(errb, report) {
 		t.Errorf("exit %d, stderr %q; want 1 naming %s", code, errb, report)
+	}
+}
+
+// cancelOnWrite cancels when what is written to it contains marker.
+type cancelOnWrite struct {
+	mu     sync.Mutex
+	buf    bytes.Buffer
+	marker string
+	cancel context.CancelFunc
+}
+
+func (w *cancelOnWrite) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.buf.Write(p)
+	if strings.Contains(w.buf.String(), w.marker) {
+		w.cancel()
+	}
+	return len(p), nil
+}
+
+func TestApplyInterruptedAtThePromptExits130(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	// The person at the terminal never answers: SIGINT or SIGTERM must end
+	// the wait rather than be swallowed while apply reads the terminal.
+	stdin, never := io.Pipe()
+	defer never.Close()
+	errw := &cancelOnWrite{marker: "Enter a value:", cancel: cancel}
+	e := &env{stdin: stdin, stdout: io.Discard, stderr: errw, stdinTTY: true, getenv: func(string) string { return "" }}
+	state := filepath.Join(t.TempDir(), "state.json")
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, e, []string{"ninjaops", "apply", "-f", quickstartFile, "--sandbox", "--sandbox-state", state})
+	}()
+	select {
+	case code := <-done:
+		errw.mu.Lock()
+		defer errw.mu.Unlock()
+		if code != exitInterrupted || !strings.Contains(errw.buf.String(), "nothing was changed") {
+			t.Errorf("exit %d, stderr %q; want 130 saying nothing was changed", code, errw.buf.String())
+		}
+	case <-time.After(time.Minute): // a hang guard, not a speed assertion
+		t.Fatal("apply still waits for an answer after the interrupt")
 	}
 }
