@@ -1,6 +1,7 @@
 package ninjaone
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"net/url"
@@ -39,7 +40,7 @@ func ResolveBaseURL(baseURL, region string) (string, error) {
 			return "", fmt.Errorf("unknown region %q (regions: %s)", region, strings.Join(RegionNames(), ", "))
 		}
 		if baseURL != "" && strings.TrimRight(baseURL, "/") != r {
-			return "", fmt.Errorf("--base-url %s and --region %s name different hosts; give one of them", baseURL, region)
+			return "", fmt.Errorf("--base-url %s and --region %s name different hosts; give one of them", redactURL(baseURL), region)
 		}
 		baseURL = r
 	}
@@ -57,25 +58,48 @@ func ResolveBaseURL(baseURL, region string) (string, error) {
 // cannot work: plain http to anything but loopback, a missing host, a query
 // or fragment. The result has no trailing slash.
 func CheckBaseURL(raw string) (*url.URL, error) {
+	shown := redactURL(raw)
 	u, err := url.Parse(strings.TrimSpace(raw))
 	if err != nil {
-		return nil, fmt.Errorf("base URL %q: %v", raw, err)
+		// url.Error repeats the whole URL, password included.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return nil, fmt.Errorf("base URL %q: %v", shown, err)
 	}
 	if u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
-		return nil, fmt.Errorf("base URL %q: want https://HOST (for example https://app.ninjarmm.com)", raw)
+		return nil, fmt.Errorf("base URL %q: want https://HOST (for example https://app.ninjarmm.com)", shown)
 	}
 	if u.User != nil {
-		return nil, fmt.Errorf("base URL %q: credentials in the URL are not accepted; use --client-id and --client-secret", u.Redacted())
+		return nil, fmt.Errorf("base URL %q: credentials in the URL are not accepted; use --client-id and --client-secret", shown)
 	}
 	if u.RawQuery != "" || u.Fragment != "" {
-		return nil, fmt.Errorf("base URL %q: remove the query or fragment", raw)
+		return nil, fmt.Errorf("base URL %q: remove the query or fragment", shown)
 	}
 	if u.Scheme == "http" && !isLoopback(u.Hostname()) {
-		return nil, fmt.Errorf("base URL %q: plain http would send the client secret unencrypted; use https (http is accepted only for loopback hosts)", raw)
+		return nil, fmt.Errorf("base URL %q: plain http would send the client secret unencrypted; use https (http is accepted only for loopback hosts)", shown)
 	}
 	u.Path = strings.TrimRight(u.Path, "/")
 	u.RawPath = ""
 	return u, nil
+}
+
+// redactURL hides what may be credentials (anything before an @ in the
+// authority) in a base URL that is to be shown, parsable or not.
+func redactURL(raw string) string {
+	if u, err := url.Parse(strings.TrimSpace(raw)); err == nil && u.User != nil {
+		return u.Redacted()
+	}
+	at := strings.LastIndex(raw, "@")
+	if at < 0 {
+		return raw
+	}
+	start := 0
+	if i := strings.Index(raw, "://"); i >= 0 && i < at {
+		start = i + len("://")
+	}
+	return raw[:start] + "xxxxx" + raw[at:]
 }
 
 func isLoopback(host string) bool {

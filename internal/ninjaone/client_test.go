@@ -646,6 +646,14 @@ func TestResolveBaseURL(t *testing.T) {
 		{"ftp://x", "", "", "want https"},
 		{"app.ninjarmm.com", "", "", "want https"},
 		{"https://u:p@app.ninjarmm.com", "", "", "credentials in the URL"},
+		// Credentials in a URL refused for another reason stay out of the
+		// error too.
+		{"htps://u:p@app.ninjarmm.com", "", "", "want https"},
+		{"u:p@app.ninjarmm.com", "", "", "want https"},
+		{"https://u:p@/x", "", "", "want https"},
+		{"https://u:p@app.ninjarmm.com/%zz", "", "", "invalid URL escape"},
+		{"http://u:p@app.ninjarmm.com/?x=1", "", "", "credentials in the URL"},
+		{"https://u:p@app.ninjarmm.com", "eu", "", "different hosts"},
 		{"https://app.ninjarmm.com/?x=1", "", "", "query"},
 	}
 	for _, tt := range tests {
