@@ -274,11 +274,13 @@ func resultDetail(r apply.Result) string {
 	return s
 }
 
+// truncate shortens s to at most n runes, so a live line stays one line.
 func truncate(s string, n int) string {
-	if len(s) <= n {
+	r := []rune(s)
+	if len(r) <= n {
 		return s
 	}
-	return s[:n-3] + "..."
+	return string(r[:n-3]) + "..."
 }
 
 func printOutcome(e *env, rep *apply.Report) {

@@ -9,6 +9,10 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
+
+	"github.com/ninjaops/ninjaops/internal/apply"
+	"github.com/ninjaops/ninjaops/internal/plan"
 )
 
 // applyRun runs ninjaops in process against a --sandbox state in dir,
@@ -154,5 +158,37 @@ func TestApplyInterruptedAtThePromptExits130(t *testing.T) {
 		}
 	case <-time.After(time.Minute): // a hang guard, not a speed assertion
 		t.Fatal("apply still waits for an answer after the interrupt")
+	}
+}
+
+func TestApplyProgress(t *testing.T) {
+	ok := apply.Result{Address: `user["zoë@example.com"]`, Action: plan.Create, Status: apply.OK, UserID: 7}
+	bad := apply.Result{Address: `user["x@example.com"]`, Action: plan.Update, Status: apply.Failed, Error: "boom", UserID: 8}
+	gone := apply.Result{Address: `user["y@example.com"]`, Action: plan.Delete, Status: apply.Skipped, NotStarted: true}
+
+	// Not a terminal (CI logs): one plain line per finished change.
+	var plain bytes.Buffer
+	p := newApplyProgress(&env{stderr: &plain})
+	p.update(ok, 1, 3)
+	p.update(bad, 2, 3)
+	p.update(gone, 3, 3)
+	p.finish()
+	want := "ok      create user[\"zoë@example.com\"] (user 7)\nfailed  update user[\"x@example.com\"] (user 8): boom\n"
+	if plain.String() != want {
+		t.Errorf("plain progress:\n%q\nwant\n%q", plain.String(), want)
+	}
+
+	// A terminal: one line rewritten in place; failures stay on screen.
+	var live bytes.Buffer
+	p = newApplyProgress(&env{stderr: &live, stderrTTY: true})
+	p.update(ok, 1, 3)
+	p.update(bad, 2, 3)
+	p.finish()
+	got := live.String()
+	if strings.Count(got, "\n") != 1 || !strings.Contains(got, "\r\033[K[1/3] create") || !strings.Contains(got, "failed update user[\"x@example.com\"]: boom\n") || !strings.HasSuffix(got, "\r\033[K") {
+		t.Errorf("live progress = %q", got)
+	}
+	if got := truncate(strings.Repeat("é", 130), 120); len([]rune(got)) != 120 || !utf8.ValidString(got) {
+		t.Errorf("truncate cut a character: %q", got)
 	}
 }
