@@ -298,6 +298,33 @@ func TestDelete(t *testing.T) {
 	}
 }
 
+// The protected globs are those of ninjaops.yaml: case-insensitive, and
+// '/' (which an email's local part may hold) is an ordinary character.
+func TestProtection(t *testing.T) {
+	p, err := newProtection([]string{"*@Vendor.example", "  ", "root@example.com"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		user ninjaone.User
+		want bool
+	}{
+		{ninjaone.User{Email: "vic@vendor.example"}, true},
+		{ninjaone.User{Email: "ops/admin@VENDOR.example"}, true},
+		{ninjaone.User{Email: "ROOT@example.com"}, true},
+		{ninjaone.User{Email: "alice@example.com"}, false},
+		{ninjaone.User{Email: "vic@vendor.example.org"}, false},
+		{ninjaone.User{Email: "alice@example.com", Administrator: true}, true},
+	} {
+		if got := p.reason(tc.user) != ""; got != tc.want {
+			t.Errorf("%+v protected = %v, want %v", tc.user, got, tc.want)
+		}
+	}
+	if _, err := newProtection([]string{"[a-"}); err == nil {
+		t.Error("a malformed pattern was accepted")
+	}
+}
+
 func TestCreateAccount(t *testing.T) {
 	for _, tc := range []struct {
 		name         string

@@ -600,6 +600,22 @@ func TestDiffProtection(t *testing.T) {
 			},
 		},
 		{
+			// path.Match's * stops at '/', which an email's local part may hold.
+			name: "protected globs match emails with a slash",
+			live: func(s *ninjaone.Snapshot) {
+				s.Technicians = append(s.Technicians, tech(15, "ops/admin@vendor.example", "Ops", "Admin", ""))
+			},
+			desired: func() *Desired {
+				d := desired(UnmanagedDelete, tuser(3, "val@vendor.example", "Val", "Vendor"))
+				d.Settings.Protected = []string{"*@vendor.example"}
+				d.Settings.Scope.EmailDomains = []string{"vendor.example"}
+				return d
+			}(),
+			warnings: []string{
+				`user["ops/admin@vendor.example"] is protected by settings.protected "*@vendor.example" and is never changed; skipped: delete (unmanaged_users: delete)`,
+			},
+		},
+		{
 			name: "system administrator: role changes and exclusive removal skipped",
 			desired: withRoles(desired(UnmanagedIgnore, tuser(3, "root@example.com", "Root", "Admin", "Helpdesk")),
 				RoleSpec{Name: "Read Only", Type: TechnicianUser, Exclusive: true}),
