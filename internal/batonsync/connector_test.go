@@ -348,6 +348,12 @@ func TestCreateAccount(t *testing.T) {
 		{name: "email in the profile", profile: map[string]any{"email": "p@example.com", "firstName": "P", "lastName": "Q", "organizationId": "8"},
 			wantCall: "CreateEndUser",
 			wantUser: ninjaone.User{FirstName: "P", LastName: "Q", Email: "p@example.com", OrganizationID: 8, UserType: ninjaone.EndUser, Enabled: true}},
+		// NinjaOne counts characters, not bytes: 150 two-byte letters fit.
+		{name: "names of 150 non-ASCII characters", email: "long@example.com",
+			profile:  map[string]any{"firstName": strings.Repeat("é", 150), "lastName": "Ö", "userType": "TECHNICIAN"},
+			wantCall: "CreateTechnician",
+			wantUser: ninjaone.User{FirstName: strings.Repeat("é", 150), LastName: "Ö", Email: "long@example.com", UserType: ninjaone.Technician, Enabled: true}},
+		{name: "name over 150 characters", email: "x@example.com", profile: map[string]any{"firstName": strings.Repeat("é", 151), "lastName": "Y", "organizationId": 7}, wantErr: "at most 150 characters"},
 		{name: "already exists, any case", email: "EVE@example.com", profile: map[string]any{"firstName": "E", "lastName": "E", "organizationId": 7}, wantExists: true},
 		{name: "unknown key", email: "x@example.com", profile: map[string]any{"firstName": "X", "lastName": "Y", "organisationId": 7}, wantErr: `unknown key "organisationId"`},
 		{name: "no names", email: "x@example.com", profile: map[string]any{"organizationId": 7}, wantErr: "firstName and lastName are required"},
