@@ -166,7 +166,17 @@ func newDiffer(d *Desired, live *ninjaone.Snapshot) *differ {
 			x.rolesByName[t] = make(map[string][]int)
 		}
 		x.rolesByName[t][r.Name] = append(x.rolesByName[t][r.Name], i)
-		for _, m := range r.Members {
+	}
+	// Each user's roles in label order, not NinjaOne's listing order, so
+	// that what a plan says about a user (the removals a protected user's
+	// warning lists) does not depend on the order roles were read in.
+	order := make([]int, len(x.roles))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortFunc(order, func(a, b int) int { return cmp.Compare(x.roles[a].label, x.roles[b].label) })
+	for _, i := range order {
+		for _, m := range live.Roles[i].Members {
 			x.memberOf[m.ID] = append(x.memberOf[m.ID], i)
 		}
 	}

@@ -747,7 +747,15 @@ func TestDiffDeterministic(t *testing.T) {
 		tuser(3, "carol@example.com", "Carol", "White", "Helpdesk", "Tier 2"),
 		tuser(9, "dave@example.com", "David", "Brown", "Read Only"),
 		euser(15, "fay@customer.example", "Fay", "Lee", "Acme", "Approvers", "Portal Users"),
+		// A System Administrator in two roles: its warning lists both
+		// skipped removals, in an order that must not follow NinjaOne's.
+		tuser(21, "root@example.com", "Root", "Admin", []string{}...),
 	), RoleSpec{Name: "Helpdesk", Type: TechnicianUser, Exclusive: true})
+	baseSnapshot := func() *ninjaone.Snapshot {
+		s := baseSnapshot()
+		s.Roles[1].Members = append(s.Roles[1].Members, ninjaone.RoleMember{ID: 11}) // root in Tier 2 too
+		return s
+	}
 	first, err := Diff(d, baseSnapshot())
 	if err != nil {
 		t.Fatal(err)
