@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	v2 "github.com/conductorone/baton-sdk/pb/c1/connector/v2"
 
@@ -86,7 +87,7 @@ func accountRequest(info *v2.AccountInfo) (account, error) {
 	if a.firstName == "" || a.lastName == "" {
 		return account{}, errors.New(`profile: firstName and lastName are required (NinjaOne wants 1 to 150 characters each), e.g. {"firstName":"Ada","lastName":"Lovelace"}`)
 	}
-	if len(a.firstName) > 150 || len(a.lastName) > 150 {
+	if utf8.RuneCountInString(a.firstName) > 150 || utf8.RuneCountInString(a.lastName) > 150 {
 		return account{}, errors.New("profile: firstName and lastName are at most 150 characters")
 	}
 

@@ -298,6 +298,33 @@ func TestDelete(t *testing.T) {
 	}
 }
 
+// The protected globs are those of ninjaops.yaml: case-insensitive, and
+// '/' (which an email's local part may hold) is an ordinary character.
+func TestProtection(t *testing.T) {
+	p, err := newProtection([]string{"*@Vendor.example", "  ", "root@example.com"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		user ninjaone.User
+		want bool
+	}{
+		{ninjaone.User{Email: "vic@vendor.example"}, true},
+		{ninjaone.User{Email: "ops/admin@VENDOR.example"}, true},
+		{ninjaone.User{Email: "ROOT@example.com"}, true},
+		{ninjaone.User{Email: "alice@example.com"}, false},
+		{ninjaone.User{Email: "vic@vendor.example.org"}, false},
+		{ninjaone.User{Email: "alice@example.com", Administrator: true}, true},
+	} {
+		if got := p.reason(tc.user) != ""; got != tc.want {
+			t.Errorf("%+v protected = %v, want %v", tc.user, got, tc.want)
+		}
+	}
+	if _, err := newProtection([]string{"[a-"}); err == nil {
+		t.Error("a malformed pattern was accepted")
+	}
+}
+
 func TestCreateAccount(t *testing.T) {
 	for _, tc := range []struct {
 		name         string
@@ -321,6 +348,12 @@ func TestCreateAccount(t *testing.T) {
 		{name: "email in the profile", profile: map[string]any{"email": "p@example.com", "firstName": "P", "lastName": "Q", "organizationId": "8"},
 			wantCall: "CreateEndUser",
 			wantUser: ninjaone.User{FirstName: "P", LastName: "Q", Email: "p@example.com", OrganizationID: 8, UserType: ninjaone.EndUser, Enabled: true}},
+		// NinjaOne counts characters, not bytes: 150 two-byte letters fit.
+		{name: "names of 150 non-ASCII characters", email: "long@example.com",
+			profile:  map[string]any{"firstName": strings.Repeat("é", 150), "lastName": "Ö", "userType": "TECHNICIAN"},
+			wantCall: "CreateTechnician",
+			wantUser: ninjaone.User{FirstName: strings.Repeat("é", 150), LastName: "Ö", Email: "long@example.com", UserType: ninjaone.Technician, Enabled: true}},
+		{name: "name over 150 characters", email: "x@example.com", profile: map[string]any{"firstName": strings.Repeat("é", 151), "lastName": "Y", "organizationId": 7}, wantErr: "at most 150 characters"},
 		{name: "already exists, any case", email: "EVE@example.com", profile: map[string]any{"firstName": "E", "lastName": "E", "organizationId": 7}, wantExists: true},
 		{name: "unknown key", email: "x@example.com", profile: map[string]any{"firstName": "X", "lastName": "Y", "organisationId": 7}, wantErr: `unknown key "organisationId"`},
 		{name: "no names", email: "x@example.com", profile: map[string]any{"organizationId": 7}, wantErr: "firstName and lastName are required"},

@@ -2,32 +2,33 @@ package batonsync
 
 import (
 	"fmt"
-	"path"
 	"strings"
 
 	"github.com/ninjaops/ninjaops/internal/ninjaone"
+	"github.com/ninjaops/ninjaops/internal/plan"
 )
 
 // protection decides which users the connector must never remove from a
 // role or delete: System Administrators, whose permissions NinjaOne itself
 // never lets anyone edit, and users whose email matches one of the
-// configured case-insensitive globs (the same rule as ninjaops.yaml's
-// `protected`).
+// configured case-insensitive globs (the same rule, and the same matcher,
+// as ninjaops.yaml's `protected`).
 type protection struct {
-	globs []string // lower-cased
+	globs []plan.Glob
 }
 
 func newProtection(globs []string) (protection, error) {
 	var p protection
 	for _, g := range globs {
-		g = strings.ToLower(strings.TrimSpace(g))
+		g = strings.TrimSpace(g)
 		if g == "" {
 			continue
 		}
-		if _, err := path.Match(g, ""); err != nil {
+		cg, err := plan.CompileGlob(g)
+		if err != nil {
 			return protection{}, fmt.Errorf("protected pattern %q: %v", g, err)
 		}
-		p.globs = append(p.globs, g)
+		p.globs = append(p.globs, cg)
 	}
 	return p, nil
 }
@@ -37,9 +38,8 @@ func (p protection) reason(u ninjaone.User) string {
 	if u.Administrator {
 		return "the user is a System Administrator, whose permissions NinjaOne never lets automation change"
 	}
-	email := strings.ToLower(u.Email)
 	for _, g := range p.globs {
-		if ok, _ := path.Match(g, email); ok {
+		if g.Match(u.Email) {
 			return fmt.Sprintf("the user's email matches the protected pattern %q", g)
 		}
 	}

@@ -3,7 +3,6 @@ package plan
 import (
 	"cmp"
 	"fmt"
-	"path"
 	"slices"
 	"sort"
 	"strconv"
@@ -91,7 +90,7 @@ type differ struct {
 	orgByID   map[int32]*ninjaone.Organization
 	orgByName map[string][]*ninjaone.Organization
 
-	protected   []string // lower-cased globs
+	protected   []Glob
 	scopeTypes  map[UserType]bool
 	scopeDomain map[string]bool
 	scopeOrgs   map[int32]bool
@@ -167,7 +166,17 @@ func newDiffer(d *Desired, live *ninjaone.Snapshot) *differ {
 			x.rolesByName[t] = make(map[string][]int)
 		}
 		x.rolesByName[t][r.Name] = append(x.rolesByName[t][r.Name], i)
-		for _, m := range r.Members {
+	}
+	// Each user's roles in label order, not NinjaOne's listing order, so
+	// that what a plan says about a user (the removals a protected user's
+	// warning lists) does not depend on the order roles were read in.
+	order := make([]int, len(x.roles))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortFunc(order, func(a, b int) int { return cmp.Compare(x.roles[a].label, x.roles[b].label) })
+	for _, i := range order {
+		for _, m := range live.Roles[i].Members {
 			x.memberOf[m.ID] = append(x.memberOf[m.ID], i)
 		}
 	}
@@ -223,10 +232,10 @@ func (x *differ) settings() {
 			}
 		}
 	}
-	for i, g := range s.Protected {
-		g = strings.ToLower(g)
-		if _, err := path.Match(g, ""); err != nil {
-			x.errorf(s.At, fmt.Sprintf("protected[%d]", i), "settings.protected: bad pattern %q: %v; use * and ? wildcards and [] classes", s.Protected[i], err)
+	for i, p := range s.Protected {
+		g, err := CompileGlob(p)
+		if err != nil {
+			x.errorf(s.At, fmt.Sprintf("protected[%d]", i), "settings.protected: bad pattern %q: %v; use * and ? wildcards and [] classes", p, err)
 			continue
 		}
 		x.protected = append(x.protected, g)
@@ -388,9 +397,8 @@ func (x *differ) outOfScope(t UserType, email string, org int32) string {
 
 // protection says why the user may not be changed, or "" if it may.
 func (x *differ) protection(email string, u *ninjaone.User) string {
-	k := strings.ToLower(email)
 	for _, g := range x.protected {
-		if ok, _ := path.Match(g, k); ok {
+		if g.Match(email) {
 			return fmt.Sprintf("protected by settings.protected %q", g)
 		}
 	}

@@ -600,6 +600,22 @@ func TestDiffProtection(t *testing.T) {
 			},
 		},
 		{
+			// path.Match's * stops at '/', which an email's local part may hold.
+			name: "protected globs match emails with a slash",
+			live: func(s *ninjaone.Snapshot) {
+				s.Technicians = append(s.Technicians, tech(15, "ops/admin@vendor.example", "Ops", "Admin", ""))
+			},
+			desired: func() *Desired {
+				d := desired(UnmanagedDelete, tuser(3, "val@vendor.example", "Val", "Vendor"))
+				d.Settings.Protected = []string{"*@vendor.example"}
+				d.Settings.Scope.EmailDomains = []string{"vendor.example"}
+				return d
+			}(),
+			warnings: []string{
+				`user["ops/admin@vendor.example"] is protected by settings.protected "*@vendor.example" and is never changed; skipped: delete (unmanaged_users: delete)`,
+			},
+		},
+		{
 			name: "system administrator: role changes and exclusive removal skipped",
 			desired: withRoles(desired(UnmanagedIgnore, tuser(3, "root@example.com", "Root", "Admin", "Helpdesk")),
 				RoleSpec{Name: "Read Only", Type: TechnicianUser, Exclusive: true}),
@@ -731,7 +747,15 @@ func TestDiffDeterministic(t *testing.T) {
 		tuser(3, "carol@example.com", "Carol", "White", "Helpdesk", "Tier 2"),
 		tuser(9, "dave@example.com", "David", "Brown", "Read Only"),
 		euser(15, "fay@customer.example", "Fay", "Lee", "Acme", "Approvers", "Portal Users"),
+		// A System Administrator in two roles: its warning lists both
+		// skipped removals, in an order that must not follow NinjaOne's.
+		tuser(21, "root@example.com", "Root", "Admin", []string{}...),
 	), RoleSpec{Name: "Helpdesk", Type: TechnicianUser, Exclusive: true})
+	baseSnapshot := func() *ninjaone.Snapshot {
+		s := baseSnapshot()
+		s.Roles[1].Members = append(s.Roles[1].Members, ninjaone.RoleMember{ID: 11}) // root in Tier 2 too
+		return s
+	}
 	first, err := Diff(d, baseSnapshot())
 	if err != nil {
 		t.Fatal(err)

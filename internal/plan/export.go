@@ -328,6 +328,10 @@ func (x *exporter) inexpressible(u *ninjaone.User, sharing int) string {
 	if msg := checkEmail(u.Email); msg != "" {
 		return "the email " + msg
 	}
+	// NinjaOne sets no limit on an email's length; the file does.
+	if c := utf8.RuneCountInString(u.Email); c > maxEmailLength {
+		return fmt.Sprintf("the email is %d characters long, over the file's limit of %d", c, maxEmailLength)
+	}
 	for _, n := range []struct{ key, v string }{{"first_name", u.FirstName}, {"last_name", u.LastName}} {
 		switch c := utf8.RuneCountInString(n.v); {
 		case c == 0:
@@ -352,8 +356,12 @@ func (x *exporter) inexpressible(u *ninjaone.User, sharing int) string {
 	return ""
 }
 
-// maxNameLength is the loader's limit on first and last names.
-const maxNameLength = 150
+// The loader's limits (the jsonschema tags of UserSpec) on first and last
+// names and on emails.
+const (
+	maxNameLength  = 150
+	maxEmailLength = 254
+)
 
 // render writes the header and the document.
 func (x *exporter) render() ([]byte, error) {

@@ -2,8 +2,10 @@ package plan
 
 import (
 	"bytes"
+	"fmt"
 	"math/rand/v2"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"slices"
 	"strings"
@@ -294,6 +296,7 @@ var cmpIgnorePositions = cmp.FilterPath(func(p cmp.Path) bool {
 // with a warning or written without its roles, never written wrongly.
 func TestExportInexpressible(t *testing.T) {
 	long := strings.Repeat("x", 151)
+	longEmail := "x" + strings.Repeat("ü", 64) + "@" + strings.Repeat("d", 181) + ".example" // 255 characters
 	tech := func(id int32, email, first, last string) ninjaone.User {
 		return ninjaone.User{ID: id, Email: email, FirstName: first, LastName: last, UserType: ninjaone.Technician, Enabled: true}
 	}
@@ -307,6 +310,8 @@ func TestExportInexpressible(t *testing.T) {
 			tech(6, "nolast@example.com", "No", ""),
 			{ID: 7, Email: "odd@example.com", FirstName: "Odd", LastName: "Type", UserType: "ROBOT"},
 			tech(8, "", "No", "Email"),
+			// NinjaOne sets no length limit on emails; the file allows 254.
+			tech(9, longEmail, "Long", "Email"),
 		},
 		EndUsers: []ninjaone.User{
 			{ID: 10, Email: "noorg@example.com", FirstName: "No", LastName: "Org", UserType: ninjaone.EndUser},
@@ -335,6 +340,7 @@ func TestExportInexpressible(t *testing.T) {
 		`technician id 3 ("noname-role@example.com"): roles left out, so the file does not manage them: role id 2 has no name`,
 		`end_user id 10 ("noorg@example.com") left out: the end user has no organization`,
 		`ROBOT id 7 ("odd@example.com") left out: unknown user type "ROBOT"`,
+		`technician id 9 ("` + longEmail + `") left out: the email is 255 characters long, over the file's limit of 254`,
 	}
 	if diff := cmp.Diff(wantWarnings, warnings); diff != "" {
 		t.Errorf("warnings (-want +got):\n%s", diff)
@@ -357,5 +363,17 @@ func TestExportInexpressible(t *testing.T) {
 	}
 	if len(p.Changes) != 0 {
 		t.Errorf("%d changes, want none: %+v", len(p.Changes), p.Changes)
+	}
+}
+
+// The exporter's copies of the loader's limits agree with the tags the
+// loader and the schema read them from.
+func TestExportLimitsMatchTags(t *testing.T) {
+	typ := reflect.TypeOf(UserSpec{})
+	for field, limit := range map[string]int{"Email": maxEmailLength, "FirstName": maxNameLength, "LastName": maxNameLength} {
+		f, _ := typ.FieldByName(field)
+		if want := fmt.Sprintf("maxLength=%d", limit); !strings.Contains(f.Tag.Get("jsonschema"), want) {
+			t.Errorf("UserSpec.%s's jsonschema tag %q lacks %s", field, f.Tag.Get("jsonschema"), want)
+		}
 	}
 }

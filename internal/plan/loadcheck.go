@@ -6,7 +6,6 @@ package plan
 // struct tags in yamldecode.go.
 
 import (
-	"path"
 	"regexp"
 	"strings"
 )
@@ -53,11 +52,9 @@ func checkDomain(s string) string {
 	return ""
 }
 
-// checkGlob compiles a protected pattern the way it is matched: path.Match
-// on lower-cased text. path.Match checks the whole pattern's syntax even
-// when it does not match.
+// checkGlob compiles a protected pattern the way the diff does.
 func checkGlob(s string) string {
-	if _, err := path.Match(strings.ToLower(s), ""); err != nil {
+	if _, err := CompileGlob(s); err != nil {
 		return "is not a valid pattern: use * for any run of characters, ? for one, [abc] or [a-z] for a class (and \\ to escape)"
 	}
 	return ""
