@@ -12,7 +12,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"path"
 	"sort"
 	"strings"
 	"sync"
@@ -233,9 +232,12 @@ func (r *runner) guardProtected() {
 	}
 }
 
+// matchesAny reports whether email matches one of the protected globs,
+// with the same rules as the diff (plan.Glob). A pattern that does not
+// compile protects nothing here; the loader refuses such a file anyway.
 func matchesAny(globs []string, email string) bool {
-	for _, g := range globs {
-		if ok, _ := path.Match(strings.ToLower(g), email); ok {
+	for _, p := range globs {
+		if g, err := plan.CompileGlob(p); err == nil && g.Match(email) {
 			return true
 		}
 	}

@@ -303,13 +303,13 @@ func TestBadMemberIsIsolatedByBisection(t *testing.T) {
 
 func TestProtectedAndAdminsAreReCheckedAgainstLive(t *testing.T) {
 	live := &ninjaone.Snapshot{
-		Technicians: []ninjaone.User{{ID: 1, Email: "Root@Example.com", Administrator: true}, {ID: 2, Email: "ops@vendor.example"}},
+		Technicians: []ninjaone.User{{ID: 1, Email: "Root@Example.com", Administrator: true}, {ID: 2, Email: "ops/admin@vendor.example"}},
 		EndUsers:    []ninjaone.User{{ID: 9, Email: "gone@example.com"}},
 	}
 	p := &plan.Plan{Changes: []plan.Change{
 		userDelete("root@example.com", 1),
 		membership(plan.Remove, 3, "root@example.com", 1),
-		membership(plan.Add, 3, "ops@vendor.example", 2),
+		membership(plan.Add, 3, "ops/admin@vendor.example", 2),
 		userDelete("gone@example.com", 9),
 	}}
 	f := &fake{}
