@@ -195,6 +195,10 @@ func mdEscape(s string, runes int, newline string) string {
 			b.WriteString("&lt;")
 		case '>':
 			b.WriteString("&gt;")
+		case '@':
+			// A name like "@ops-team" in a live record must not notify
+			// that team from a pull-request comment.
+			b.WriteString("&#64;")
 		case '|', '`', '\\', '*', '_', '[', ']', '~':
 			b.WriteByte('\\')
 			b.WriteRune(r)

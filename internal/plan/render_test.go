@@ -161,6 +161,7 @@ func TestMarkdownEscaping(t *testing.T) {
 		{"a|b", `a\|b`},
 		{"`code`", "\\`code\\`"},
 		{"<script>&", "&lt;script&gt;&amp;"},
+		{"@ops-team", "&#64;ops-team"},
 		{"two\nlines\r\n", "two<br>lines<br>"},
 		{"*bold* _it_ [link](x) ~s~", `\*bold\* \_it\_ \[link\](x) \~s\~`},
 		{"# heading", `\# heading`},
