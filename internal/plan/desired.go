@@ -283,6 +283,9 @@ func (p *Positions) add(key uint16, item int, at Pos) {
 	p.list = append(p.list, keyPos{key: key, item: int32(item), line: int32(at.Line), col: int32(at.Col)})
 }
 
+// emailPosKey is the id of "email", looked up for every user while loading.
+var emailPosKey = posKey("email")
+
 // Lookup returns where key ("", "email", "roles[1]", ...) stands.
 func (p Positions) Lookup(key string) (Pos, bool) {
 	name, item := parseKey(key)
@@ -292,6 +295,10 @@ func (p Positions) Lookup(key string) (Pos, bool) {
 	if !ok {
 		return Pos{}, false
 	}
+	return p.lookupID(id, item)
+}
+
+func (p Positions) lookupID(id uint16, item int) (Pos, bool) {
 	for _, kp := range p.list {
 		if kp.key == id && int(kp.item) == item {
 			return Pos{Line: int(kp.line), Col: int(kp.col)}, true
