@@ -67,7 +67,13 @@ func runApply(c *cli.Context, e *env) error {
 	}
 
 	var saved *plan.SavedPlan
-	load := func() (*plan.Desired, error) { return loadDesired(e, c.String("file")) }
+	load := func() (*plan.Desired, error) {
+		d, err := loadDesired(e, c.String("file"))
+		if d != nil {
+			d.Source = nil // apply -f saves no plan: the file's bytes are not needed
+		}
+		return d, err
+	}
 	if planFile != "" {
 		data, err := os.ReadFile(planFile)
 		if err != nil {

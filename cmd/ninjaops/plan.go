@@ -44,7 +44,16 @@ func runPlan(c *cli.Context, e *env) error {
 		return fmt.Errorf("-o %q: want text, json or markdown", format)
 	}
 
-	s, err := readBoth(c, e, func() (*plan.Desired, error) { return loadDesired(e, c.String("file")) })
+	saving := c.String("out") != ""
+	s, err := readBoth(c, e, func() (*plan.Desired, error) {
+		d, err := loadDesired(e, c.String("file"))
+		if d != nil && !saving {
+			// Only a saved plan records the file; on a 100,000-user
+			// tenant its bytes are 20 MB the rest of the plan never reads.
+			d.Source = nil
+		}
+		return d, err
+	})
 	if err != nil {
 		return err
 	}

@@ -23,7 +23,9 @@ import (
 
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
-		"ninjaops": func() { os.Exit(ninjaopsMain()) },
+		"ninjaops": func() { exitRecordingPeak(ninjaopsMain()) },
+		// The bare read, as a process of its own: BenchmarkPlan's baseline.
+		"ninjaops-snapshot": func() { exitRecordingPeak(snapshotMain()) },
 	})
 }
 
