@@ -490,11 +490,20 @@ func (s *Server) createTechnician(r *http.Request, _ string) reply {
 	return jsonReply(http.StatusOK, technicianView(&u))
 }
 
+// patchNames is what both PATCH bodies may change.
+type patchNames struct {
+	FirstName *string `json:"firstName"`
+	LastName  *string `json:"lastName"`
+}
+
 type patchEndUserBody struct {
-	FirstName        *string `json:"firstName"`
-	LastName         *string `json:"lastName"`
-	OrganizationID   *int32  `json:"organizationId"`
-	FullPortalAccess *bool   `json:"fullPortalAccess"`
+	patchNames
+	OrganizationID   *int32 `json:"organizationId"`
+	FullPortalAccess *bool  `json:"fullPortalAccess"`
+}
+
+type patchTechnicianBody struct {
+	patchNames
 }
 
 // lookup finds a user of the given type for a write; the caller holds s.mu.
@@ -512,65 +521,40 @@ func (s *Server) lookup(id int32, typ ninjaone.UserType) (*user, *reply) {
 }
 
 func (s *Server) patchEndUser(r *http.Request, arg string) reply {
-	id, bad := parseID(arg)
-	if bad != nil {
-		return *bad
-	}
 	var b patchEndUserBody
-	if bad := decodeBody(r, &b, "email", "phone", "userType"); bad != nil {
-		return *bad
-	}
-	for _, bad := range []*reply{checkName("firstName", b.FirstName, false), checkName("lastName", b.LastName, false)} {
-		if bad != nil {
-			return *bad
+	return s.patchUser(r, arg, ninjaone.EndUser, &b, &b.patchNames, func(u *User) *reply {
+		if b.OrganizationID != nil {
+			if s.st.orgs[*b.OrganizationID] == nil {
+				rep := badRequest("ORGANIZATION_NOT_FOUND", "Organization %d not found", *b.OrganizationID)
+				return &rep
+			}
+			u.OrganizationID = *b.OrganizationID
 		}
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if bad := s.writable(); bad != nil {
-		return *bad
-	}
-	cur, bad := s.lookup(id, ninjaone.EndUser)
-	if bad != nil {
-		return *bad
-	}
-	u := cur.User
-	if b.FirstName != nil {
-		u.FirstName = *b.FirstName
-	}
-	if b.LastName != nil {
-		u.LastName = *b.LastName
-	}
-	if b.OrganizationID != nil {
-		if s.st.orgs[*b.OrganizationID] == nil {
-			return badRequest("ORGANIZATION_NOT_FOUND", "Organization %d not found", *b.OrganizationID)
+		if b.FullPortalAccess != nil {
+			u.FullPortalAccess = *b.FullPortalAccess
 		}
-		u.OrganizationID = *b.OrganizationID
-	}
-	if b.FullPortalAccess != nil {
-		u.FullPortalAccess = *b.FullPortalAccess
-	}
-	if bad := s.commit(entry{Op: opPut, User: &u}); bad != nil {
-		return *bad
-	}
-	return jsonReply(http.StatusOK, endUserView(&u))
-}
-
-type patchTechnicianBody struct {
-	FirstName *string `json:"firstName"`
-	LastName  *string `json:"lastName"`
+		return nil
+	}, endUserView)
 }
 
 func (s *Server) patchTechnician(r *http.Request, arg string) reply {
+	var b patchTechnicianBody
+	return s.patchUser(r, arg, ninjaone.Technician, &b, &b.patchNames, func(*User) *reply { return nil }, technicianView)
+}
+
+// patchUser is PATCH of a user of type typ: body is decoded (email, phone
+// and type cannot be changed), the names checked and set, then more sets
+// the rest of the type's fields; the answer is the user's view.
+func (s *Server) patchUser(r *http.Request, arg string, typ ninjaone.UserType, body any, names *patchNames,
+	more func(*User) *reply, view func(*User) ninjaone.User) reply {
 	id, bad := parseID(arg)
 	if bad != nil {
 		return *bad
 	}
-	var b patchTechnicianBody
-	if bad := decodeBody(r, &b, "email", "phone", "userType"); bad != nil {
+	if bad := decodeBody(r, body, "email", "phone", "userType"); bad != nil {
 		return *bad
 	}
-	for _, bad := range []*reply{checkName("firstName", b.FirstName, false), checkName("lastName", b.LastName, false)} {
+	for _, bad := range []*reply{checkName("firstName", names.FirstName, false), checkName("lastName", names.LastName, false)} {
 		if bad != nil {
 			return *bad
 		}
@@ -580,21 +564,24 @@ func (s *Server) patchTechnician(r *http.Request, arg string) reply {
 	if bad := s.writable(); bad != nil {
 		return *bad
 	}
-	cur, bad := s.lookup(id, ninjaone.Technician)
+	cur, bad := s.lookup(id, typ)
 	if bad != nil {
 		return *bad
 	}
 	u := cur.User
-	if b.FirstName != nil {
-		u.FirstName = *b.FirstName
+	if names.FirstName != nil {
+		u.FirstName = *names.FirstName
 	}
-	if b.LastName != nil {
-		u.LastName = *b.LastName
+	if names.LastName != nil {
+		u.LastName = *names.LastName
+	}
+	if bad := more(&u); bad != nil {
+		return *bad
 	}
 	if bad := s.commit(entry{Op: opPut, User: &u}); bad != nil {
 		return *bad
 	}
-	return jsonReply(http.StatusOK, technicianView(&u))
+	return jsonReply(http.StatusOK, view(&u))
 }
 
 func (s *Server) deleteUser(typ ninjaone.UserType) func(*http.Request, string) reply {
