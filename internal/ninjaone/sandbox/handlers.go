@@ -409,13 +409,22 @@ func (s *Server) commit(e entry) *reply {
 	return nil
 }
 
+// newUserFields is what both POST bodies carry.
+type newUserFields struct {
+	FirstName *string `json:"firstName"`
+	LastName  *string `json:"lastName"`
+	Email     *string `json:"email"`
+	Phone     *string `json:"phone"`
+}
+
 type createEndUserBody struct {
-	FirstName        *string `json:"firstName"`
-	LastName         *string `json:"lastName"`
-	Email            *string `json:"email"`
-	Phone            *string `json:"phone"`
-	OrganizationID   *int32  `json:"organizationId"`
-	FullPortalAccess *bool   `json:"fullPortalAccess"`
+	newUserFields
+	OrganizationID   *int32 `json:"organizationId"`
+	FullPortalAccess *bool  `json:"fullPortalAccess"`
+}
+
+type createTechnicianBody struct {
+	newUserFields
 }
 
 func (s *Server) createEndUser(r *http.Request, _ string) reply {
@@ -424,52 +433,42 @@ func (s *Server) createEndUser(r *http.Request, _ string) reply {
 		return *bad
 	}
 	var b createEndUserBody
-	if bad := decodeBody(r, &b); bad != nil {
-		return *bad
-	}
-	for _, bad := range []*reply{checkName("firstName", b.FirstName, true), checkName("lastName", b.LastName, true), checkEmail(b.Email)} {
-		if bad != nil {
-			return *bad
+	return s.createUser(r, ninjaone.EndUser, &b, &b.newUserFields, func(u *User) *reply {
+		if b.OrganizationID == nil {
+			rep := badRequest("VALIDATION_FAILED", "organizationId is required")
+			return &rep
 		}
-	}
-	if b.OrganizationID == nil {
-		return badRequest("VALIDATION_FAILED", "organizationId is required")
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if bad := s.writable(); bad != nil {
-		return *bad
-	}
-	if s.st.orgs[*b.OrganizationID] == nil {
-		return badRequest("ORGANIZATION_NOT_FOUND", "Organization %d not found", *b.OrganizationID)
-	}
-	u := User{
-		ID: s.st.nextUser, FirstName: *b.FirstName, LastName: *b.LastName, Email: *b.Email,
-		Phone: deref(b.Phone), UserType: ninjaone.EndUser, OrganizationID: *b.OrganizationID,
-		Enabled: true, FullPortalAccess: deref(b.FullPortalAccess),
-	}
-	if invite {
-		u.InvitationStatus = "PENDING"
-	}
-	if bad := s.commit(entry{Op: opPut, User: &u}); bad != nil {
-		return *bad
-	}
-	return jsonReply(http.StatusOK, endUserView(&u))
-}
-
-type createTechnicianBody struct {
-	FirstName *string `json:"firstName"`
-	LastName  *string `json:"lastName"`
-	Email     *string `json:"email"`
-	Phone     *string `json:"phone"`
+		if s.st.orgs[*b.OrganizationID] == nil {
+			rep := badRequest("ORGANIZATION_NOT_FOUND", "Organization %d not found", *b.OrganizationID)
+			return &rep
+		}
+		u.OrganizationID = *b.OrganizationID
+		u.FullPortalAccess = deref(b.FullPortalAccess)
+		if invite {
+			u.InvitationStatus = "PENDING"
+		}
+		return nil
+	}, endUserView)
 }
 
 func (s *Server) createTechnician(r *http.Request, _ string) reply {
 	var b createTechnicianBody
-	if bad := decodeBody(r, &b); bad != nil {
+	return s.createUser(r, ninjaone.Technician, &b, &b.newUserFields, func(u *User) *reply {
+		// A new technician is invited to set a password.
+		u.InvitationStatus = "PENDING"
+		return nil
+	}, technicianView)
+}
+
+// createUser is POST of a user of type typ: body is decoded, the names and
+// email checked, then more checks and sets the rest of the type's fields
+// (under the lock); the answer is the new user's view.
+func (s *Server) createUser(r *http.Request, typ ninjaone.UserType, body any, f *newUserFields,
+	more func(*User) *reply, view func(*User) ninjaone.User) reply {
+	if bad := decodeBody(r, body); bad != nil {
 		return *bad
 	}
-	for _, bad := range []*reply{checkName("firstName", b.FirstName, true), checkName("lastName", b.LastName, true), checkEmail(b.Email)} {
+	for _, bad := range []*reply{checkName("firstName", f.FirstName, true), checkName("lastName", f.LastName, true), checkEmail(f.Email)} {
 		if bad != nil {
 			return *bad
 		}
@@ -479,15 +478,17 @@ func (s *Server) createTechnician(r *http.Request, _ string) reply {
 	if bad := s.writable(); bad != nil {
 		return *bad
 	}
-	// A new technician is invited to set a password.
 	u := User{
-		ID: s.st.nextUser, FirstName: *b.FirstName, LastName: *b.LastName, Email: *b.Email,
-		Phone: deref(b.Phone), UserType: ninjaone.Technician, Enabled: true, InvitationStatus: "PENDING",
+		ID: s.st.nextUser, FirstName: *f.FirstName, LastName: *f.LastName, Email: *f.Email,
+		Phone: deref(f.Phone), UserType: typ, Enabled: true,
+	}
+	if bad := more(&u); bad != nil {
+		return *bad
 	}
 	if bad := s.commit(entry{Op: opPut, User: &u}); bad != nil {
 		return *bad
 	}
-	return jsonReply(http.StatusOK, technicianView(&u))
+	return jsonReply(http.StatusOK, view(&u))
 }
 
 // patchNames is what both PATCH bodies may change.
