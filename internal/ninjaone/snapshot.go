@@ -40,6 +40,8 @@ func (c *Client) Snapshot(ctx context.Context, opts SnapshotOptions) (*Snapshot,
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
+	typeFromList(s.Technicians, Technician)
+	typeFromList(s.EndUsers, EndUser)
 	if s.Technicians == nil {
 		s.Technicians = []User{}
 	}
@@ -50,6 +52,19 @@ func (c *Client) Snapshot(ctx context.Context, opts SnapshotOptions) (*Snapshot,
 		s.Roles = []Role{}
 	}
 	return s, nil
+}
+
+// typeFromList sets each user's type from the list it was read from. The
+// spec's objects are not supersets of one another: an EndUser has no
+// userType and no administrator key, so a user's type is known only from
+// its list, and a key the spec does not put on the object is not believed.
+func typeFromList(users []User, t UserType) {
+	for i := range users {
+		users[i].UserType = t
+		if t == EndUser {
+			users[i].Administrator = false
+		}
+	}
 }
 
 // list GETs a JSON array into out.

@@ -29,9 +29,8 @@ func (c *Client) CreateEndUser(ctx context.Context, req CreateEndUserRequest, se
 	if err := c.do(ctx, k); err != nil {
 		return User{}, err
 	}
-	if u.UserType == "" {
-		u.UserType = EndUser
-	}
+	// The answer is an EndUser, which has no userType: the route says it.
+	u.UserType, u.Administrator = EndUser, false
 	return u, nil
 }
 
@@ -50,9 +49,7 @@ func (c *Client) CreateTechnician(ctx context.Context, req CreateTechnicianReque
 	if err := c.do(ctx, k); err != nil {
 		return User{}, err
 	}
-	if u.UserType == "" {
-		u.UserType = Technician
-	}
+	u.UserType = Technician
 	return u, nil
 }
 
