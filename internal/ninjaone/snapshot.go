@@ -42,6 +42,11 @@ func (c *Client) Snapshot(ctx context.Context, opts SnapshotOptions) (*Snapshot,
 	}
 	typeFromList(s.Technicians, Technician)
 	typeFromList(s.EndUsers, EndUser)
+	for i := range s.Roles {
+		// encoding/json leaves a slice nil for a missing key or null, and
+		// makes [] an empty, non-nil one.
+		s.Roles[i].MembersUnknown = s.Roles[i].Members == nil
+	}
 	if s.Technicians == nil {
 		s.Technicians = []User{}
 	}

@@ -11,8 +11,9 @@ import (
 
 // A user's type comes from the list it was read from: the spec's EndUser
 // has no userType and no administrator key, and a key the spec does not put
-// on an object is not believed even when a server sends it.
-func TestUserTypeComesFromTheList(t *testing.T) {
+// on an object is not believed even when a server sends it. A role without
+// a members key, or with null, has unknown membership, not an empty one.
+func TestSnapshotTakesOnlyWhatTheListsImply(t *testing.T) {
 	s := newStub(t, func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		switch r.URL.Path {
@@ -23,7 +24,7 @@ func TestUserTypeComesFromTheList(t *testing.T) {
 			io.WriteString(w, `[{"id":2,"uid":"u2","enabled":true,"firstName":"Eve","lastName":"E","email":"eve@example.com","phone":null,"organizationId":3,"fullPortalAccess":false},`+
 				`{"id":3,"enabled":false,"firstName":"Mal","lastName":"M","email":"mal@example.com","organizationId":3,"userType":"TECHNICIAN","administrator":true}]`)
 		case "/v2/user/roles":
-			io.WriteString(w, `[]`)
+			io.WriteString(w, `[{"id":10,"name":"A","type":"TECHNICIAN","members":[]},{"id":11,"name":"B","type":"TECHNICIAN","members":null},{"id":12,"name":"C","type":"END_USER"}]`)
 		default:
 			w.WriteHeader(404)
 		}
@@ -38,7 +39,11 @@ func TestUserTypeComesFromTheList(t *testing.T) {
 			{ID: 2, UID: "u2", Enabled: true, FirstName: "Eve", LastName: "E", Email: "eve@example.com", OrganizationID: 3, UserType: EndUser},
 			{ID: 3, FirstName: "Mal", LastName: "M", Email: "mal@example.com", OrganizationID: 3, UserType: EndUser},
 		},
-		Roles: []Role{},
+		Roles: []Role{
+			{ID: 10, Name: "A", Type: Technician, Members: []RoleMember{}},
+			{ID: 11, Name: "B", Type: Technician, MembersUnknown: true},
+			{ID: 12, Name: "C", Type: EndUser, MembersUnknown: true},
+		},
 	}
 	if d := cmp.Diff(want, snap); d != "" {
 		t.Errorf("snapshot (-want +got):\n%s", d)

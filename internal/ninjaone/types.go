@@ -47,6 +47,10 @@ type Role struct {
 	Type        UserType     `json:"type,omitempty"`
 	Description string       `json:"description,omitempty"`
 	Members     []RoleMember `json:"members"`
+	// MembersUnknown says the list answered this role without a members
+	// key or with null: its membership is unknown, which is not the same
+	// as empty. Snapshot sets it; Members is then nil.
+	MembersUnknown bool `json:"-"`
 }
 
 // RoleMember is one member of a role as the API lists it.
