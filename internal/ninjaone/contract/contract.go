@@ -5,7 +5,8 @@
 // (Handler) and records every request and response that breaks the
 // contract; Check fails a test with them.
 //
-// What is checked:
+// What is checked (against the spec with the Nullable overlay, and with
+// /api/v2/... taken as /v2/...):
 //   - Requests: the operation exists in the spec, parameters and JSON bodies
 //     match their schemas (the add/remove-members bodies are declared as
 //     `*/*` but are decoded and validated as JSON when sent as JSON, and fail
@@ -132,6 +133,9 @@ func load() (*openapi3.T, routers.Router, error) {
 	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("contract: %s: %w", path, err)
+	}
+	if err := applyOverlay(doc); err != nil {
+		return nil, nil, err
 	}
 	router, err := legacy.NewRouter(doc)
 	if err != nil {
@@ -427,6 +431,7 @@ func (v *Validator) exchange(req *http.Request, body []byte, status int, header 
 	v.mu.Unlock()
 
 	r := req.Clone(context.Background())
+	r.URL.Path, r.URL.RawPath = specPath(r.URL.Path), ""
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	if len(body) == 0 {
 		r.Body = http.NoBody

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 
@@ -24,6 +25,33 @@ func TestSpecLoads(t *testing.T) {
 		if doc.Paths.Value(p) == nil {
 			t.Errorf("spec lacks %s", p)
 		}
+	}
+}
+
+// TestOverlay: the keys the overlay relaxes, and only those, accept null.
+func TestOverlay(t *testing.T) {
+	doc, _, err := contract.Spec()
+	if err != nil {
+		t.Fatal(err)
+	}
+	relaxed := 0
+	for name, ref := range doc.Components.Schemas {
+		for key, p := range ref.Value.Properties {
+			want := slices.Contains(contract.Nullable[name], key)
+			if p.Value.Nullable != want && (name == "User" || name == "EndUser" || name == "Technician" || name == "UserRole" || name == "RoleMember" || name == "Organization" || name == "NodeRole") {
+				t.Errorf("%s.%s: nullable %v, want %v", name, key, p.Value.Nullable, want)
+			}
+			if want {
+				relaxed++
+			}
+		}
+	}
+	n := 0
+	for _, keys := range contract.Nullable {
+		n += len(keys)
+	}
+	if relaxed != n {
+		t.Errorf("%d keys relaxed, the overlay names %d: it names keys the spec lacks", relaxed, n)
 	}
 }
 
@@ -77,6 +105,14 @@ func TestValidatorCatches(t *testing.T) {
 		{name: "unknown route allowed", method: "GET", path: "/v2/nowhere", allowUnknown: true, answer: answer{404, "application/json", `{"resultCode":"FAILURE","errorMessage":"HTTP 404 Not Found"}`, nil}},
 		{name: "unknown route answered 200", method: "GET", path: "/v2/nowhere", allowUnknown: true, answer: answer{200, "application/json", `[]`, nil}, wantRes: "must answer 404 or 405"},
 		{name: "bad query parameter", method: "GET", path: "/v2/organizations?pageSize=ten", answer: answer{400, "application/json", `{"resultCode":"X"}`, nil}, wantReq: "pageSize"},
+		{name: "null where real traffic has it", method: "GET", path: "/v2/users", answer: answer{200, "application/json",
+			`[{"id":1,"phone":null,"invitationStatus":null,"organizationId":null,"deviceIds":null,"roles":null,"tags":null,"fields":null}]`, nil}},
+		{name: "null members", method: "GET", path: "/v2/user/roles", answer: answer{200, "application/json", `[{"id":1,"name":"R","description":null,"members":null}]`, nil}},
+		{name: "null where it never is", method: "GET", path: "/v2/user/end-users", answer: answer{200, "application/json", `[{"id":1,"email":null}]`, nil}, wantRes: "not nullable"},
+		{name: "null boolean", method: "GET", path: "/v2/user/technicians", answer: answer{200, "application/json", `[{"id":1,"administrator":null}]`, nil}, wantRes: "not nullable"},
+		{name: "api prefix", method: "GET", path: "/api/v2/user/technicians", answer: answer{200, "application/json", `[{"id":1}]`, nil}},
+		{name: "api prefix checked", method: "GET", path: "/api/v2/users", answer: answer{200, "application/json", `{"users":[]}`, nil}, wantRes: "value must be an array"},
+		{name: "api prefix unknown route", method: "GET", path: "/api/v2/nowhere", answer: answer{404, "application/json", `{"resultCode":"FAILURE","errorMessage":"HTTP 404 Not Found"}`, nil}, wantReq: "no such operation"},
 		{name: "token call unchecked", method: "POST", path: "/ws/oauth/token", answer: answer{200, "text/plain", `anything`, nil}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
