@@ -77,6 +77,7 @@ type encoder struct {
 	enc *json.Encoder
 	out io.Writer
 	err error
+	ow  objWriter // the writer list.obj hands out, kept here to spare an allocation per element
 }
 
 const chunk = 32 << 10
@@ -137,6 +138,24 @@ func (l *list) item(v any) {
 
 func (l *list) end() { l.e.buf.WriteByte(']') }
 
+// obj starts the next element, an object the caller writes with the
+// returned writer (sparse as the caller says) before calling done.
+func (l *list) obj(sparse bool) *objWriter {
+	if l.n > 0 {
+		l.e.buf.WriteByte(',')
+	}
+	l.n++
+	l.e.ow = objWriter{buf: l.e.buf, sparse: sparse}
+	return &l.e.ow
+}
+
+// done passes the buffer on once it holds a chunk.
+func (l *list) done() {
+	if l.e.out != nil && l.e.buf.Len() >= chunk {
+		l.e.flush()
+	}
+}
+
 // streamList answers 200 with a JSON array that fill writes, under the
 // read lock, as the answer goes out.
 func (s *Server) streamList(fill func(l *list)) reply {
@@ -152,6 +171,14 @@ func (s *Server) streamList(fill func(l *list)) reply {
 		l.end()
 		return e.finish()
 	}}
+}
+
+// objReply answers with one object that write writes.
+func (s *Server) objReply(status int, write func(w *objWriter)) reply {
+	buf := getBuf()
+	w := s.wire.writer(buf)
+	write(&w)
+	return reply{status: status, buf: buf}
 }
 
 func jsonReply(status int, v any) reply {

@@ -146,11 +146,6 @@ func typeParam(r *http.Request, name string) (ninjaone.UserType, *reply) {
 
 // --- reads
 
-type userWithRoles struct {
-	ninjaone.User
-	Roles []string `json:"roles"`
-}
-
 func (s *Server) listUsers(r *http.Request, _ string) reply {
 	typ, bad := typeParam(r, "userType")
 	if bad != nil {
@@ -161,18 +156,17 @@ func (s *Server) listUsers(r *http.Request, _ string) reply {
 		return *bad
 	}
 	return s.streamList(func(l *list) {
-		var v userWithRoles
+		sparse := s.opts.Shape == ShapeSparse
 		s.st.eachUser(func(u *user) {
 			if typ != "" && u.UserType != typ {
 				return
 			}
+			var roles []string
 			if withRoles {
-				v.User, v.Roles = userView(&u.User), s.st.roleNames(u)
-				l.item(&v)
-			} else {
-				v.User = userView(&u.User)
-				l.item(&v.User)
+				roles = s.st.roleNames(u)
 			}
+			s.wire.user(l.obj(sparse), &u.User, objUser, roles, withRoles)
+			l.done()
 		})
 	})
 }
@@ -180,11 +174,11 @@ func (s *Server) listUsers(r *http.Request, _ string) reply {
 func (s *Server) listTyped(typ ninjaone.UserType) func(*http.Request, string) reply {
 	return func(r *http.Request, _ string) reply {
 		return s.streamList(func(l *list) {
-			var v ninjaone.User
+			sparse := s.opts.Shape == ShapeSparse
 			s.st.eachUser(func(u *user) {
 				if u.UserType == typ {
-					v = typedView(&u.User)
-					l.item(&v)
+					s.wire.typed(l.obj(sparse), &u.User)
+					l.done()
 				}
 			})
 		})
@@ -206,37 +200,19 @@ func (s *Server) getUser(typ ninjaone.UserType) func(*http.Request, string) repl
 		case u.UserType != typ:
 			return wrongType(id, u.UserType)
 		}
-		return jsonReply(http.StatusOK, typedView(&u.User))
+		return s.userReply(&u.User)
 	}
 }
 
-// roleEncoder turns roles into the API's UserRole, reusing one member
-// slice across roles.
-type roleEncoder struct {
-	st      *store
-	members []ninjaone.RoleMember
-	v       ninjaone.Role
+// userReply answers 200 with u as the object of its type.
+func (s *Server) userReply(u *User) reply {
+	return s.objReply(http.StatusOK, func(w *objWriter) { s.wire.typed(w, u) })
 }
 
-func (re *roleEncoder) view(r *role) *ninjaone.Role {
-	if re.members == nil {
-		// A role without members is [] in the API, never null.
-		re.members = make([]ninjaone.RoleMember, 0, 16)
-	}
-	re.members = re.members[:0]
-	for _, id := range r.Members {
-		u := re.st.users[id]
-		if u == nil {
-			continue
-		}
-		src := "MANUAL"
-		if u.ScimUser {
-			src = "SCIM"
-		}
-		re.members = append(re.members, ninjaone.RoleMember{ID: id, Email: u.Email, Name: u.name, Source: src})
-	}
-	re.v = ninjaone.Role{ID: r.ID, Name: r.Name, Type: r.Type, Description: r.Description, Members: re.members}
-	return &re.v
+// roleReply answers 200 with a role and its members; the caller holds the
+// lock.
+func (s *Server) roleReply(ro *role) reply {
+	return s.objReply(http.StatusOK, func(w *objWriter) { s.wire.role(w, s.st, ro) })
 }
 
 func (s *Server) listRoles(r *http.Request, _ string) reply {
@@ -245,33 +221,22 @@ func (s *Server) listRoles(r *http.Request, _ string) reply {
 		return *bad
 	}
 	return s.streamList(func(l *list) {
-		re := &roleEncoder{st: s.st}
+		sparse := s.opts.Shape == ShapeSparse
 		s.st.eachRole(func(ro *role) {
 			if typ == "" || ro.Type == typ {
-				l.item(re.view(ro))
+				s.wire.role(l.obj(sparse), s.st, ro)
+				l.done()
 			}
 		})
 	})
 }
 
-// deviceRole is the spec's NodeRole: GET /v2/roles lists device roles,
-// which are not user roles. The sandbox has two fixed ones, so a client
-// that reads the wrong list sees names it does not know.
-type deviceRole struct {
-	ID          int32  `json:"id"`
-	Name        string `json:"name"`
-	Description string `json:"description,omitempty"`
-	NodeClass   string `json:"nodeClass"`
-	Custom      bool   `json:"custom"`
-}
-
-var deviceRoles = []deviceRole{
-	{ID: 1, Name: "Windows Server", Description: "Default Windows server role", NodeClass: "WINDOWS_SERVER"},
-	{ID: 2, Name: "Windows Desktop", Description: "Default Windows workstation role", NodeClass: "WINDOWS_WORKSTATION"},
-}
-
 func (s *Server) listDeviceRoles(*http.Request, string) reply {
-	return jsonReply(http.StatusOK, deviceRoles)
+	return s.streamList(func(l *list) {
+		for i := range deviceRoles {
+			s.wire.nodeRole(l.obj(s.opts.Shape == ShapeSparse), &deviceRoles[i])
+		}
+	})
 }
 
 func (s *Server) listOrganizations(r *http.Request, _ string) reply {
@@ -292,7 +257,7 @@ func (s *Server) listOrganizations(r *http.Request, _ string) reply {
 		after = n
 	}
 	return s.streamList(func(l *list) {
-		var v ninjaone.Organization
+		sparse := s.opts.Shape == ShapeSparse
 		for _, id := range s.st.orgOrder {
 			if int64(id) <= after {
 				continue
@@ -300,9 +265,8 @@ func (s *Server) listOrganizations(r *http.Request, _ string) reply {
 			if pageSize >= 0 && l.n >= pageSize {
 				break
 			}
-			o := s.st.orgs[id]
-			v = ninjaone.Organization{ID: o.ID, Name: o.Name, Description: o.Description}
-			l.item(&v)
+			s.wire.organization(l.obj(sparse), s.st.orgs[id])
+			l.done()
 		}
 	})
 }
@@ -448,7 +412,7 @@ func (s *Server) createEndUser(r *http.Request, _ string) reply {
 			u.InvitationStatus = "PENDING"
 		}
 		return nil
-	}, endUserView)
+	})
 }
 
 func (s *Server) createTechnician(r *http.Request, _ string) reply {
@@ -457,14 +421,14 @@ func (s *Server) createTechnician(r *http.Request, _ string) reply {
 		// A new technician is invited to set a password.
 		u.InvitationStatus = "PENDING"
 		return nil
-	}, technicianView)
+	})
 }
 
 // createUser is POST of a user of type typ: body is decoded, the names and
 // email checked, then more checks and sets the rest of the type's fields
 // (under the lock); the answer is the new user's view.
 func (s *Server) createUser(r *http.Request, typ ninjaone.UserType, body any, f *newUserFields,
-	more func(*User) *reply, view func(*User) ninjaone.User) reply {
+	more func(*User) *reply) reply {
 	if bad := decodeBody(r, body); bad != nil {
 		return *bad
 	}
@@ -488,7 +452,7 @@ func (s *Server) createUser(r *http.Request, typ ninjaone.UserType, body any, f 
 	if bad := s.commit(entry{Op: opPut, User: &u}); bad != nil {
 		return *bad
 	}
-	return jsonReply(http.StatusOK, view(&u))
+	return s.userReply(&u)
 }
 
 // patchNames is what both PATCH bodies may change.
@@ -535,19 +499,19 @@ func (s *Server) patchEndUser(r *http.Request, arg string) reply {
 			u.FullPortalAccess = *b.FullPortalAccess
 		}
 		return nil
-	}, endUserView)
+	})
 }
 
 func (s *Server) patchTechnician(r *http.Request, arg string) reply {
 	var b patchTechnicianBody
-	return s.patchUser(r, arg, ninjaone.Technician, &b, &b.patchNames, func(*User) *reply { return nil }, technicianView)
+	return s.patchUser(r, arg, ninjaone.Technician, &b, &b.patchNames, func(*User) *reply { return nil })
 }
 
 // patchUser is PATCH of a user of type typ: body is decoded (email, phone
 // and type cannot be changed), the names checked and set, then more sets
 // the rest of the type's fields; the answer is the user's view.
 func (s *Server) patchUser(r *http.Request, arg string, typ ninjaone.UserType, body any, names *patchNames,
-	more func(*User) *reply, view func(*User) ninjaone.User) reply {
+	more func(*User) *reply) reply {
 	id, bad := parseID(arg)
 	if bad != nil {
 		return *bad
@@ -582,7 +546,7 @@ func (s *Server) patchUser(r *http.Request, arg string, typ ninjaone.UserType, b
 	if bad := s.commit(entry{Op: opPut, User: &u}); bad != nil {
 		return *bad
 	}
-	return jsonReply(http.StatusOK, view(&u))
+	return s.userReply(&u)
 }
 
 func (s *Server) deleteUser(typ ninjaone.UserType) func(*http.Request, string) reply {
@@ -658,7 +622,6 @@ func (s *Server) changeMembers(add bool) func(*http.Request, string) reply {
 				return *bad
 			}
 		}
-		re := &roleEncoder{st: s.st}
-		return jsonReply(http.StatusOK, re.view(ro))
+		return s.roleReply(ro)
 	}
 }

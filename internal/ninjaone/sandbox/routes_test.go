@@ -134,35 +134,42 @@ func findUser(tn *sandbox.Tenant, id int32) *sandbox.User {
 	return nil
 }
 
+// The spec shape of the test seed: every key of each object, no other.
 const (
 	allUsers = `[
- {"id":1,"uid":"5a4d0b0e-0000-4000-8000-000000000001","firstName":"Sys","lastName":"Admin","email":"admin@example.com","enabled":true,"administrator":true,"userType":"TECHNICIAN","invitationStatus":"REGISTERED","mfaConfigured":true,"permitAllClients":true},
- {"id":2,"uid":"5a4d0b0e-0000-4000-8000-000000000002","firstName":"Alice","lastName":"Smith","email":"alice@example.com","phone":"+1 555 0100","enabled":true,"userType":"TECHNICIAN","invitationStatus":"REGISTERED","mfaConfigured":true},
- {"id":3,"uid":"5a4d0b0e-0000-4000-8000-000000000003","firstName":"Sam","lastName":"Scim","email":"sam@example.com","enabled":true,"userType":"TECHNICIAN","invitationStatus":"REGISTERED","mfaConfigured":true},
- {"id":10,"uid":"5a4d0b0e-0000-4000-8000-000000000010","firstName":"Bob","lastName":"Jones","email":"bob@customer.example","enabled":true,"userType":"END_USER","invitationStatus":"REGISTERED","organizationId":2,"mfaConfigured":true},
- {"id":11,"uid":"5a4d0b0e-0000-4000-8000-000000000011","firstName":"Eve","lastName":"End","email":"eve@customer.example","enabled":true,"userType":"END_USER","invitationStatus":"PENDING","organizationId":2}
+ {"id":1,"uid":"5a4d0b0e-0000-4000-8000-000000000001","firstName":"Sys","lastName":"Admin","email":"admin@example.com","phone":null,"enabled":true,"administrator":true,"permitAllClients":true,"notifyAllClients":false,"mustChangePw":false,"mfaConfigured":true,"userType":"TECHNICIAN","invitationStatus":"REGISTERED","organizationId":null,"deviceIds":[],"assignedDeviceIds":[],"roles":null,"tags":null,"fields":null},
+ {"id":2,"uid":"5a4d0b0e-0000-4000-8000-000000000002","firstName":"Alice","lastName":"Smith","email":"alice@example.com","phone":"+1 555 0100","enabled":true,"administrator":false,"permitAllClients":false,"notifyAllClients":false,"mustChangePw":false,"mfaConfigured":true,"userType":"TECHNICIAN","invitationStatus":"REGISTERED","organizationId":null,"deviceIds":[],"assignedDeviceIds":[],"roles":null,"tags":null,"fields":null},
+ {"id":3,"uid":"5a4d0b0e-0000-4000-8000-000000000003","firstName":"Sam","lastName":"Scim","email":"sam@example.com","phone":null,"enabled":true,"administrator":false,"permitAllClients":false,"notifyAllClients":false,"mustChangePw":false,"mfaConfigured":true,"userType":"TECHNICIAN","invitationStatus":"REGISTERED","organizationId":null,"deviceIds":[],"assignedDeviceIds":[],"roles":null,"tags":null,"fields":null},
+ {"id":10,"uid":"5a4d0b0e-0000-4000-8000-000000000010","firstName":"Bob","lastName":"Jones","email":"bob@customer.example","phone":null,"enabled":true,"administrator":false,"permitAllClients":false,"notifyAllClients":false,"mustChangePw":false,"mfaConfigured":true,"userType":"END_USER","invitationStatus":"REGISTERED","organizationId":2,"deviceIds":[],"assignedDeviceIds":[],"roles":null,"tags":null,"fields":null},
+ {"id":11,"uid":"5a4d0b0e-0000-4000-8000-000000000011","firstName":"Eve","lastName":"End","email":"eve@customer.example","phone":null,"enabled":true,"administrator":false,"permitAllClients":false,"notifyAllClients":false,"mustChangePw":false,"mfaConfigured":false,"userType":"END_USER","invitationStatus":"PENDING","organizationId":2,"deviceIds":[],"assignedDeviceIds":[],"roles":null,"tags":null,"fields":null}
 ]`
 	endUsersWithRoles = `[
- {"id":10,"uid":"5a4d0b0e-0000-4000-8000-000000000010","firstName":"Bob","lastName":"Jones","email":"bob@customer.example","enabled":true,"userType":"END_USER","invitationStatus":"REGISTERED","organizationId":2,"mfaConfigured":true,"roles":["Portal Users"]},
- {"id":11,"uid":"5a4d0b0e-0000-4000-8000-000000000011","firstName":"Eve","lastName":"End","email":"eve@customer.example","enabled":true,"userType":"END_USER","invitationStatus":"PENDING","organizationId":2,"roles":["Portal Users"]}
+ {"id":10,"uid":"5a4d0b0e-0000-4000-8000-000000000010","firstName":"Bob","lastName":"Jones","email":"bob@customer.example","phone":null,"enabled":true,"administrator":false,"permitAllClients":false,"notifyAllClients":false,"mustChangePw":false,"mfaConfigured":true,"userType":"END_USER","invitationStatus":"REGISTERED","organizationId":2,"deviceIds":[],"assignedDeviceIds":[],"roles":["Portal Users"],"tags":null,"fields":null},
+ {"id":11,"uid":"5a4d0b0e-0000-4000-8000-000000000011","firstName":"Eve","lastName":"End","email":"eve@customer.example","phone":null,"enabled":true,"administrator":false,"permitAllClients":false,"notifyAllClients":false,"mustChangePw":false,"mfaConfigured":false,"userType":"END_USER","invitationStatus":"PENDING","organizationId":2,"deviceIds":[],"assignedDeviceIds":[],"roles":["Portal Users"],"tags":null,"fields":null}
 ]`
+	alice       = `{"id":2,"uid":"5a4d0b0e-0000-4000-8000-000000000002","enabled":true,"firstName":"Alice","lastName":"Smith","email":"alice@example.com","phone":"+1 555 0100","mustChangePw":false,"mfaConfigured":true,"scimUser":false,"authType":"NATIVE","userType":"TECHNICIAN","invitationStatus":"REGISTERED","notifyAllClients":false,"administrator":false,"assignedDeviceIds":[],"roles":null}`
 	technicians = `[
- {"id":1,"uid":"5a4d0b0e-0000-4000-8000-000000000001","firstName":"Sys","lastName":"Admin","email":"admin@example.com","enabled":true,"administrator":true,"userType":"TECHNICIAN","invitationStatus":"REGISTERED","mfaConfigured":true,"authType":"NATIVE"},
- {"id":2,"uid":"5a4d0b0e-0000-4000-8000-000000000002","firstName":"Alice","lastName":"Smith","email":"alice@example.com","phone":"+1 555 0100","enabled":true,"userType":"TECHNICIAN","invitationStatus":"REGISTERED","mfaConfigured":true,"authType":"NATIVE"},
- {"id":3,"uid":"5a4d0b0e-0000-4000-8000-000000000003","firstName":"Sam","lastName":"Scim","email":"sam@example.com","enabled":true,"userType":"TECHNICIAN","invitationStatus":"REGISTERED","mfaConfigured":true,"scimUser":true,"authType":"SSO"}
+ {"id":1,"uid":"5a4d0b0e-0000-4000-8000-000000000001","enabled":true,"firstName":"Sys","lastName":"Admin","email":"admin@example.com","phone":null,"mustChangePw":false,"mfaConfigured":true,"scimUser":false,"authType":"NATIVE","userType":"TECHNICIAN","invitationStatus":"REGISTERED","notifyAllClients":false,"administrator":true,"assignedDeviceIds":[],"roles":null},
+ ` + alice + `,
+ {"id":3,"uid":"5a4d0b0e-0000-4000-8000-000000000003","enabled":true,"firstName":"Sam","lastName":"Scim","email":"sam@example.com","phone":null,"mustChangePw":false,"mfaConfigured":true,"scimUser":true,"authType":"SSO","userType":"TECHNICIAN","invitationStatus":"REGISTERED","notifyAllClients":false,"administrator":false,"assignedDeviceIds":[],"roles":null}
 ]`
+	eve      = `{"id":11,"uid":"5a4d0b0e-0000-4000-8000-000000000011","enabled":true,"firstName":"Eve","lastName":"End","email":"eve@customer.example","phone":null,"organizationId":2,"fullPortalAccess":false,"mustChangePw":false,"mfaConfigured":false,"scimUser":false,"authType":"NATIVE","invitationStatus":"PENDING","assignedDeviceIds":[],"accessibleDeviceIds":[],"roles":null}`
 	endUsers = `[
- {"id":10,"uid":"5a4d0b0e-0000-4000-8000-000000000010","firstName":"Bob","lastName":"Jones","email":"bob@customer.example","enabled":true,"userType":"END_USER","invitationStatus":"REGISTERED","organizationId":2,"fullPortalAccess":true,"mfaConfigured":true,"authType":"NATIVE"},
- {"id":11,"uid":"5a4d0b0e-0000-4000-8000-000000000011","firstName":"Eve","lastName":"End","email":"eve@customer.example","enabled":true,"userType":"END_USER","invitationStatus":"PENDING","organizationId":2,"authType":"NATIVE"}
+ {"id":10,"uid":"5a4d0b0e-0000-4000-8000-000000000010","enabled":true,"firstName":"Bob","lastName":"Jones","email":"bob@customer.example","phone":null,"organizationId":2,"fullPortalAccess":true,"mustChangePw":false,"mfaConfigured":true,"scimUser":false,"authType":"NATIVE","invitationStatus":"REGISTERED","assignedDeviceIds":[],"accessibleDeviceIds":[],"roles":null},
+ ` + eve + `
 ]`
 	allRoles = `[
  {"id":5,"name":"Helpdesk","type":"TECHNICIAN","description":"first line","members":[
    {"id":1,"email":"admin@example.com","name":"Sys Admin","source":"MANUAL"},
    {"id":2,"email":"alice@example.com","name":"Alice Smith","source":"MANUAL"}]},
- {"id":6,"name":"Portal Users","type":"END_USER","members":[
+ {"id":6,"name":"Portal Users","type":"END_USER","description":"","members":[
    {"id":10,"email":"bob@customer.example","name":"Bob Jones","source":"MANUAL"},
    {"id":11,"email":"eve@customer.example","name":"Eve End","source":"MANUAL"}]}
 ]`
+	acme        = `{"name":"Acme","description":"","userData":null,"nodeApprovalMode":"AUTOMATIC","id":1}`
+	customerInc = `{"name":"Customer Inc","description":"our customer","userData":null,"nodeApprovalMode":"AUTOMATIC","id":2}`
+	deviceRoles = `[{"id":1,"name":"Windows Server","description":"Default Windows server role","nodeClass":"WINDOWS_SERVER","custom":false,"chassisType":"UNKNOWN","created":1577836800,"nodeRoleParentId":null,"icon":null},
+		{"id":2,"name":"Windows Desktop","description":"Default Windows workstation role","nodeClass":"WINDOWS_WORKSTATION","custom":false,"chassisType":"DESKTOP","created":1577836800,"nodeRoleParentId":null,"icon":null}]`
 )
 
 // TestRoutes drives every route of the sandbox, happy and error paths,
@@ -203,11 +210,11 @@ func TestRoutes(t *testing.T) {
 		{name: "users bad includeRoles", method: "GET", path: "/v2/users?includeRoles=maybe", status: 400, code: "INVALID_PARAMETER", offContract: true},
 		{name: "technicians", method: "GET", path: "/v2/user/technicians", status: 200, want: technicians},
 		{name: "end users", method: "GET", path: "/v2/user/end-users", status: 200, want: endUsers},
-		{name: "technician", method: "GET", path: "/v2/user/technician/2", status: 200, want: `{"id":2,"uid":"5a4d0b0e-0000-4000-8000-000000000002","firstName":"Alice","lastName":"Smith","email":"alice@example.com","phone":"+1 555 0100","enabled":true,"userType":"TECHNICIAN","invitationStatus":"REGISTERED","mfaConfigured":true,"authType":"NATIVE"}`},
+		{name: "technician", method: "GET", path: "/v2/user/technician/2", status: 200, want: alice},
 		{name: "technician is an end user", method: "GET", path: "/v2/user/technician/10", status: 400, code: "INVALID_USER_TYPE"},
 		{name: "technician unknown", method: "GET", path: "/v2/user/technician/99", status: 404, code: "USER_NOT_FOUND"},
 		{name: "technician id not a number", method: "GET", path: "/v2/user/technician/abc", status: 404, code: "FAILURE", offContract: true},
-		{name: "end user", method: "GET", path: "/v2/user/end-user/11", status: 200, want: `{"id":11,"uid":"5a4d0b0e-0000-4000-8000-000000000011","firstName":"Eve","lastName":"End","email":"eve@customer.example","enabled":true,"userType":"END_USER","invitationStatus":"PENDING","organizationId":2,"authType":"NATIVE"}`},
+		{name: "end user", method: "GET", path: "/v2/user/end-user/11", status: 200, want: eve},
 		{name: "end user is a technician", method: "GET", path: "/v2/user/end-user/2", status: 400, code: "INVALID_USER_TYPE"},
 		{name: "end user unknown", method: "GET", path: "/v2/user/end-user/99", status: 404, code: "USER_NOT_FOUND"},
 		{name: "user roles", method: "GET", path: "/v2/user/roles", status: 200, want: allRoles},
@@ -219,10 +226,10 @@ func TestRoutes(t *testing.T) {
 			}
 		}},
 		{name: "user roles bad type", method: "GET", path: "/v2/user/roles?roleType=DEVICE", status: 400, code: "INVALID_PARAMETER", offContract: true},
-		{name: "device roles", method: "GET", path: "/v2/roles", status: 200, want: `[{"id":1,"name":"Windows Server","description":"Default Windows server role","nodeClass":"WINDOWS_SERVER","custom":false},{"id":2,"name":"Windows Desktop","description":"Default Windows workstation role","nodeClass":"WINDOWS_WORKSTATION","custom":false}]`},
-		{name: "organizations", method: "GET", path: "/v2/organizations", status: 200, want: `[{"id":1,"name":"Acme"},{"id":2,"name":"Customer Inc","description":"our customer"}]`},
-		{name: "organizations first page", method: "GET", path: "/v2/organizations?pageSize=1", status: 200, want: `[{"id":1,"name":"Acme"}]`},
-		{name: "organizations next page", method: "GET", path: "/v2/organizations?pageSize=1&after=1", status: 200, want: `[{"id":2,"name":"Customer Inc","description":"our customer"}]`},
+		{name: "device roles", method: "GET", path: "/v2/roles", status: 200, want: deviceRoles},
+		{name: "organizations", method: "GET", path: "/v2/organizations", status: 200, want: "[" + acme + "," + customerInc + "]"},
+		{name: "organizations first page", method: "GET", path: "/v2/organizations?pageSize=1", status: 200, want: "[" + acme + "]"},
+		{name: "organizations next page", method: "GET", path: "/v2/organizations?pageSize=1&after=1", status: 200, want: "[" + customerInc + "]"},
 		{name: "organizations past the end", method: "GET", path: "/v2/organizations?pageSize=1&after=2", status: 200, want: `[]`},
 		{name: "organizations bad page size", method: "GET", path: "/v2/organizations?pageSize=0", status: 400, code: "INVALID_PARAMETER"},
 		{name: "route in the spec the sandbox lacks", method: "GET", path: "/v2/devices", status: 404, want: `{"resultCode":"FAILURE","errorMessage":"HTTP 404 Not Found"}`},
@@ -242,7 +249,7 @@ func TestRoutes(t *testing.T) {
 		// End users.
 		{name: "create end user invited", method: "POST", path: "/v2/user/end-users?sendInvitation=true", ctype: js,
 			body:   `{"firstName":"Dan","lastName":"New","email":"Dan@Customer.example","phone":"123","organizationId":2,"fullPortalAccess":true}`,
-			status: 200, want: `{"id":12,"uid":"5a4d0b0e-0000-4000-8000-000000000012","firstName":"Dan","lastName":"New","email":"Dan@Customer.example","phone":"123","enabled":true,"userType":"END_USER","invitationStatus":"PENDING","organizationId":2,"fullPortalAccess":true,"authType":"NATIVE"}`,
+			status: 200, want: `{"id":12,"uid":"5a4d0b0e-0000-4000-8000-000000000012","enabled":true,"firstName":"Dan","lastName":"New","email":"Dan@Customer.example","phone":"123","organizationId":2,"fullPortalAccess":true,"mustChangePw":false,"mfaConfigured":false,"scimUser":false,"authType":"NATIVE","invitationStatus":"PENDING","assignedDeviceIds":[],"accessibleDeviceIds":[],"roles":null}`,
 			check: func(t *testing.T, _, after *sandbox.Tenant, _ []byte) {
 				want := sandbox.User{ID: 12, FirstName: "Dan", LastName: "New", Email: "Dan@Customer.example", Phone: "123", UserType: "END_USER", OrganizationID: 2, Enabled: true, FullPortalAccess: true, InvitationStatus: "PENDING"}
 				if d := cmp.Diff(&want, findUser(after, 12)); d != "" {
@@ -279,7 +286,7 @@ func TestRoutes(t *testing.T) {
 			body: `firstName=X`, status: 415, code: "UNSUPPORTED_MEDIA_TYPE", offContract: true, check: unchanged},
 		{name: "patch end user", method: "PATCH", path: "/v2/user/end-user/10", ctype: js,
 			body: `{"firstName":"Robert","organizationId":1,"fullPortalAccess":false}`, status: 200,
-			want: `{"id":10,"uid":"5a4d0b0e-0000-4000-8000-000000000010","firstName":"Robert","lastName":"Jones","email":"bob@customer.example","enabled":true,"userType":"END_USER","invitationStatus":"REGISTERED","organizationId":1,"mfaConfigured":true,"authType":"NATIVE"}`,
+			want: `{"id":10,"uid":"5a4d0b0e-0000-4000-8000-000000000010","enabled":true,"firstName":"Robert","lastName":"Jones","email":"bob@customer.example","phone":null,"organizationId":1,"fullPortalAccess":false,"mustChangePw":false,"mfaConfigured":true,"scimUser":false,"authType":"NATIVE","invitationStatus":"REGISTERED","assignedDeviceIds":[],"accessibleDeviceIds":[],"roles":null}`,
 			check: func(t *testing.T, before, after *sandbox.Tenant, _ []byte) {
 				want := *findUser(before, 10)
 				want.FirstName, want.OrganizationID, want.FullPortalAccess = "Robert", 1, false
@@ -313,7 +320,7 @@ func TestRoutes(t *testing.T) {
 		// Technicians.
 		{name: "create technician", method: "POST", path: "/v2/user/technicians", ctype: js,
 			body:   `{"firstName":"Tom","lastName":"Tech","email":"tom@example.com"}`,
-			status: 200, want: `{"id":12,"uid":"5a4d0b0e-0000-4000-8000-000000000012","firstName":"Tom","lastName":"Tech","email":"tom@example.com","enabled":true,"userType":"TECHNICIAN","invitationStatus":"PENDING","authType":"NATIVE"}`},
+			status: 200, want: `{"id":12,"uid":"5a4d0b0e-0000-4000-8000-000000000012","enabled":true,"firstName":"Tom","lastName":"Tech","email":"tom@example.com","phone":null,"mustChangePw":false,"mfaConfigured":false,"scimUser":false,"authType":"NATIVE","userType":"TECHNICIAN","invitationStatus":"PENDING","notifyAllClients":false,"administrator":false,"assignedDeviceIds":[],"roles":null}`},
 		{name: "create technician not an administrator", opts: func(o *sandbox.Options) { o.NotAdministrator = true },
 			method: "POST", path: "/v2/user/technicians", ctype: js, body: `{"firstName":"Tom","lastName":"Tech","email":"tom@example.com"}`,
 			status: 403, want: `{"resultCode":"FORBIDDEN","errorMessage":"Must be a System Administrator"}`, check: unchanged},

@@ -99,6 +99,11 @@ type Options struct {
 	// System Administrator".
 	NotAdministrator bool
 
+	// Shape is how objects are written: ShapeSpec (the default: exactly
+	// the spec's keys, all of them), ShapeAllKeys, ShapeLegacy or
+	// ShapeSparse. See Shapes.
+	Shape Shape
+
 	// Logger receives one debug line per request and warnings about the
 	// state; nil discards them. It never sees a secret or a token.
 	Logger *slog.Logger
@@ -118,6 +123,7 @@ type Server struct {
 	opts   Options
 	log    *slog.Logger
 	routes []*route
+	wire   *wire
 
 	mu     sync.RWMutex // guards st, jr and closed
 	st     *store
@@ -175,6 +181,12 @@ func New(opts Options) (*Server, error) {
 		}
 	}
 	opts.FaultKinds = slices.Clone(opts.FaultKinds)
+	if opts.Shape == "" {
+		opts.Shape = ShapeSpec
+	}
+	if err := checkShape(opts.Shape); err != nil {
+		return nil, err
+	}
 	log := opts.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -188,6 +200,7 @@ func New(opts Options) (*Server, error) {
 		rng:    mrand.New(mrand.NewPCG(seed, seed^0x9e3779b97f4a7c15)),
 	}
 	s.routes = s.buildRoutes()
+	s.wire = newWire(opts.Shape, s.membersOf)
 	st, jr, err := open(opts, log)
 	if err != nil {
 		return nil, err

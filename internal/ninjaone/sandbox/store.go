@@ -2,8 +2,6 @@ package sandbox
 
 import (
 	"slices"
-
-	"github.com/ninjaops/ninjaops/internal/ninjaone"
 )
 
 // store is the tenant in memory, indexed both ways so that every operation
@@ -229,74 +227,4 @@ func (s *store) roleNames(u *user) []string {
 		}
 	}
 	return names
-}
-
-// The views below give a user the shape of one API object: User (from
-// /v2/users), Technician or EndUser. Each leaves out what the spec's
-// object does not have.
-
-func uid(id int32) string {
-	// Deterministic, so state files and snapshots stay diffable; decimal
-	// digits are valid hex.
-	return "5a4d0b0e-0000-4000-8000-" + pad12(id)
-}
-
-func pad12(id int32) string {
-	b := []byte("000000000000")
-	n := int64(id)
-	for i := len(b) - 1; i >= 0 && n > 0; i-- {
-		b[i] = byte('0' + n%10)
-		n /= 10
-	}
-	return string(b)
-}
-
-func authType(u *User) string {
-	if u.ScimUser {
-		return "SSO"
-	}
-	return "NATIVE"
-}
-
-func base(u *User) ninjaone.User {
-	return ninjaone.User{
-		ID: u.ID, UID: uid(u.ID), FirstName: u.FirstName, LastName: u.LastName, Email: u.Email,
-		Phone: u.Phone, Enabled: u.Enabled, UserType: u.UserType, InvitationStatus: u.InvitationStatus,
-		MFAConfigured: u.Enabled && u.InvitationStatus != "PENDING",
-	}
-}
-
-// userView is the spec's User (GET /v2/users).
-func userView(u *User) ninjaone.User {
-	v := base(u)
-	v.Administrator = u.Administrator
-	v.OrganizationID = u.OrganizationID
-	v.PermitAllClients = u.Administrator
-	return v
-}
-
-// technicianView is the spec's Technician.
-func technicianView(u *User) ninjaone.User {
-	v := base(u)
-	v.Administrator = u.Administrator
-	v.ScimUser = u.ScimUser
-	v.AuthType = authType(u)
-	return v
-}
-
-// endUserView is the spec's EndUser.
-func endUserView(u *User) ninjaone.User {
-	v := base(u)
-	v.OrganizationID = u.OrganizationID
-	v.FullPortalAccess = u.FullPortalAccess
-	v.ScimUser = u.ScimUser
-	v.AuthType = authType(u)
-	return v
-}
-
-func typedView(u *User) ninjaone.User {
-	if u.UserType == ninjaone.Technician {
-		return technicianView(u)
-	}
-	return endUserView(u)
 }
