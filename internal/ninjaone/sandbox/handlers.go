@@ -92,10 +92,13 @@ func (s *Server) match(method, path string) (rt *route, arg string, pathKnown bo
 }
 
 // parseID reads a path id. NinjaOne's JAX-RS routes do not match a path
-// whose id is not an integer, hence the route-level 404.
+// whose id is not an integer, hence the route-level 404. Only the
+// canonical decimal form is an id: "+102" and "0102" are not user 102 (a
+// lenient parser would let a client that mangles ids act on the wrong
+// user).
 func parseID(arg string) (int32, *reply) {
 	n, err := strconv.ParseInt(arg, 10, 32)
-	if err != nil {
+	if err != nil || strconv.FormatInt(n, 10) != arg {
 		rep := appError(http.StatusNotFound, "FAILURE", "HTTP 404 Not Found")
 		return 0, &rep
 	}
@@ -276,10 +279,10 @@ func (s *Server) listOrganizations(r *http.Request, _ string) reply {
 // maxBody bounds a request body: 100,000 member ids fit with room.
 const maxBody = 16 << 20
 
-// decodeBody reads a JSON body strictly: unknown fields and trailing data
-// are errors, so a client that sends what the API would ignore finds out
-// here. immutable names fields a PATCH cannot change, for a clearer error.
-func decodeBody(r *http.Request, v any, immutable ...string) *reply {
+// decodeBody reads a JSON body. Keys the call does not take are ignored,
+// as NinjaOne appears to do (a PATCH that sends email changes nothing);
+// malformed JSON, a value of the wrong type and trailing data are errors.
+func decodeBody(r *http.Request, v any) *reply {
 	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if mt != "application/json" && !strings.HasSuffix(mt, "+json") {
 		rep := appError(http.StatusUnsupportedMediaType, "UNSUPPORTED_MEDIA_TYPE", fmt.Sprintf("Content-Type must be application/json, not %q", r.Header.Get("Content-Type")))
@@ -291,17 +294,10 @@ func decodeBody(r *http.Request, v any, immutable ...string) *reply {
 		return &rep
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		msg := strings.TrimPrefix(err.Error(), "json: ")
 		if errors.Is(err, io.EOF) {
 			msg = "the request body is empty"
-		}
-		for _, f := range immutable {
-			if msg == `unknown field "`+f+`"` {
-				rep := badRequest("VALIDATION_FAILED", "%s cannot be changed", f)
-				return &rep
-			}
 		}
 		rep := badRequest("INVALID_REQUEST_BODY", "Invalid request body: %s", msg)
 		return &rep
@@ -508,7 +504,7 @@ func (s *Server) patchTechnician(r *http.Request, arg string) reply {
 }
 
 // patchUser is PATCH of a user of type typ: body is decoded (email, phone
-// and type cannot be changed), the names checked and set, then more sets
+// and type cannot be changed: those keys are ignored), the names checked and set, then more sets
 // the rest of the type's fields; the answer is the user's view.
 func (s *Server) patchUser(r *http.Request, arg string, typ ninjaone.UserType, body any, names *patchNames,
 	more func(*User) *reply) reply {
@@ -516,7 +512,7 @@ func (s *Server) patchUser(r *http.Request, arg string, typ ninjaone.UserType, b
 	if bad != nil {
 		return *bad
 	}
-	if bad := decodeBody(r, body, "email", "phone", "userType"); bad != nil {
+	if bad := decodeBody(r, body); bad != nil {
 		return *bad
 	}
 	for _, bad := range []*reply{checkName("firstName", names.FirstName, false), checkName("lastName", names.LastName, false)} {

@@ -214,6 +214,15 @@ func TestRoutes(t *testing.T) {
 		{name: "technician is an end user", method: "GET", path: "/v2/user/technician/10", status: 400, code: "INVALID_USER_TYPE"},
 		{name: "technician unknown", method: "GET", path: "/v2/user/technician/99", status: 404, code: "USER_NOT_FOUND"},
 		{name: "technician id not a number", method: "GET", path: "/v2/user/technician/abc", status: 404, code: "FAILURE", offContract: true},
+		// Only the canonical form is an id: +2 and 02 are not user 2.
+		{name: "technician id with a sign", method: "GET", path: "/v2/user/technician/+2", status: 404, want: `{"resultCode":"FAILURE","errorMessage":"HTTP 404 Not Found"}`},
+		{name: "technician id with a leading zero", method: "GET", path: "/v2/user/technician/02", status: 404, want: `{"resultCode":"FAILURE","errorMessage":"HTTP 404 Not Found"}`},
+		{name: "technician id zero", method: "GET", path: "/v2/user/technician/0", status: 404, code: "USER_NOT_FOUND"},
+		{name: "technician id negative", method: "GET", path: "/v2/user/technician/-2", status: 404, code: "USER_NOT_FOUND"},
+		{name: "technician id negative zero", method: "GET", path: "/v2/user/technician/-0", status: 404, code: "FAILURE"},
+		{name: "technician id beyond int32", method: "GET", path: "/v2/user/technician/2147483648", status: 404, code: "FAILURE", offContract: true},
+		{name: "delete end user id with a leading zero", method: "DELETE", path: "/v2/user/end-user/010", status: 404, code: "FAILURE", check: unchanged},
+		{name: "add members to a role id with a sign", method: "PATCH", path: "/v2/user/role/+5/add-members", ctype: js, body: `[3]`, status: 404, code: "FAILURE", check: unchanged},
 		{name: "end user", method: "GET", path: "/v2/user/end-user/11", status: 200, want: eve},
 		{name: "end user is a technician", method: "GET", path: "/v2/user/end-user/2", status: 400, code: "INVALID_USER_TYPE"},
 		{name: "end user unknown", method: "GET", path: "/v2/user/end-user/99", status: 404, code: "USER_NOT_FOUND"},
@@ -238,11 +247,27 @@ func TestRoutes(t *testing.T) {
 		{name: "unsupported on this instance", opts: func(o *sandbox.Options) { o.UnsupportedPrefixes = []string{"/v2/user/"} },
 			method: "GET", path: "/v2/user/technicians", status: 404, want: `{"resultCode":"FAILURE","errorMessage":"HTTP 404 Not Found"}`},
 
-		// Authentication and scopes.
-		{name: "no authorization", method: "GET", path: "/v2/users", auth: none, status: 400, code: "missing_header", offContract: true},
-		{name: "malformed authorization", method: "GET", path: "/v2/users", auth: "Token abc", status: 400, code: "invalid_header", offContract: true},
-		{name: "unknown token", method: "GET", path: "/v2/users", auth: bogus, status: 401, code: "not_authenticated"},
-		{name: "expired token", method: "GET", path: "/v2/users", auth: exp, status: 401, code: "not_authenticated"},
+		// The API under /api/v2 as under /v2.
+		{name: "api prefix list", method: "GET", path: "/api/v2/user/technicians", status: 200, want: technicians},
+		{name: "api prefix one", method: "GET", path: "/api/v2/user/end-user/11", status: 200, want: eve},
+		{name: "api prefix write", method: "PATCH", path: "/api/v2/user/role/5/remove-members", ctype: js, body: `[2]`, status: 200,
+			check: func(t *testing.T, _, after *sandbox.Tenant, _ []byte) {
+				if d := cmp.Diff([]int32{1}, memberIDs(after, 5)); d != "" {
+					t.Errorf("members (-want +got):\n%s", d)
+				}
+			}},
+		{name: "api prefix unknown route", method: "GET", path: "/api/v2/no/such/route", status: 404, code: "FAILURE", offContract: true},
+		{name: "api prefix without v2", method: "GET", path: "/api/users", status: 404, code: "FAILURE", offContract: true},
+		{name: "api prefix unsupported on this instance", opts: func(o *sandbox.Options) { o.UnsupportedPrefixes = []string{"/v2/user/"} },
+			method: "GET", path: "/api/v2/user/technicians", status: 404, want: `{"resultCode":"FAILURE","errorMessage":"HTTP 404 Not Found"}`},
+
+		// Authentication and scopes, with the codes NinjaOne answers.
+		{name: "no authorization", method: "GET", path: "/v2/users", auth: none, status: 400, offContract: true,
+			want: `{"error":"missing_header","error_description":"Request is missing a required header: Authorization","error_code":2}`},
+		{name: "malformed authorization", method: "GET", path: "/v2/users", auth: "Token abc", status: 400, offContract: true,
+			want: `{"error":"invalid_header","error_description":"A syntactically incorrect Authorization header was found: expected \"Bearer <token>\"","error_code":1}`},
+		{name: "unknown token", method: "GET", path: "/v2/users", auth: bogus, status: 401, want: `{"error":"not_authenticated","error_description":"Invalid credentials","error_code":10}`},
+		{name: "expired token", method: "GET", path: "/v2/users", auth: exp, status: 401, want: `{"error":"not_authenticated","error_description":"Invalid credentials","error_code":10}`},
 		{name: "write without management", method: "DELETE", path: "/v2/user/end-user/10", auth: mon, status: 403, code: "insufficient_scope", check: unchanged},
 		{name: "read without monitoring", method: "GET", path: "/v2/user/roles", auth: mgmt, status: 403, code: "insufficient_scope"},
 
@@ -278,8 +303,19 @@ func TestRoutes(t *testing.T) {
 			body: `{"firstName":"X","lastName":"Y","organizationId":2}`, status: 400, code: "VALIDATION_FAILED", check: unchanged},
 		{name: "create end user unknown organization", method: "POST", path: "/v2/user/end-users", ctype: js,
 			body: `{"firstName":"X","lastName":"Y","email":"x@y","organizationId":99}`, status: 400, code: "ORGANIZATION_NOT_FOUND", check: unchanged},
-		{name: "create end user unknown field", method: "POST", path: "/v2/user/end-users", ctype: js,
-			body: `{"firstName":"X","lastName":"Y","email":"x@y","organizationId":2,"roles":["Portal Users"]}`, status: 400, code: "INVALID_REQUEST_BODY", check: unchanged},
+		{name: "create end user unknown keys ignored", method: "POST", path: "/v2/user/end-users", ctype: js,
+			body: `{"firstName":"X","lastName":"Y","email":"x@y","organizationId":2,"roles":["Portal Users"],"userType":"TECHNICIAN","extra":{"nested":[1]}}`, status: 200,
+			check: func(t *testing.T, _, after *sandbox.Tenant, _ []byte) {
+				want := sandbox.User{ID: 12, FirstName: "X", LastName: "Y", Email: "x@y", UserType: "END_USER", OrganizationID: 2, Enabled: true}
+				if d := cmp.Diff(&want, findUser(after, 12)); d != "" {
+					t.Errorf("stored user (-want +got):\n%s", d)
+				}
+				if d := cmp.Diff([]int32{10, 11}, memberIDs(after, 6)); d != "" {
+					t.Errorf("roles in the body changed members (-want +got):\n%s", d)
+				}
+			}},
+		{name: "create end user name of the wrong type", method: "POST", path: "/v2/user/end-users", ctype: js,
+			body: `{"firstName":5,"lastName":"Y","email":"x@y","organizationId":2}`, status: 400, code: "INVALID_REQUEST_BODY", offContract: true, check: unchanged},
 		{name: "create end user malformed", method: "POST", path: "/v2/user/end-users", ctype: js,
 			body: `{"firstName":`, status: 400, code: "INVALID_REQUEST_BODY", offContract: true, check: unchanged},
 		{name: "create end user not JSON", method: "POST", path: "/v2/user/end-users", ctype: "text/plain",
@@ -294,8 +330,20 @@ func TestRoutes(t *testing.T) {
 					t.Errorf("stored user (-want +got):\n%s", d)
 				}
 			}},
-		{name: "patch end user email", method: "PATCH", path: "/v2/user/end-user/10", ctype: js,
-			body: `{"email":"new@customer.example"}`, status: 400, code: "VALIDATION_FAILED", check: unchanged},
+		{name: "patch end user email ignored", method: "PATCH", path: "/v2/user/end-user/10", ctype: js,
+			body: `{"email":"new@customer.example","phone":"1","userType":"TECHNICIAN","lastName":"Jonas"}`, status: 200,
+			check: func(t *testing.T, before, after *sandbox.Tenant, body []byte) {
+				want := *findUser(before, 10)
+				want.LastName = "Jonas"
+				if d := cmp.Diff(&want, findUser(after, 10)); d != "" {
+					t.Errorf("stored user (-want +got):\n%s", d)
+				}
+				if !strings.Contains(string(body), `"email":"bob@customer.example"`) {
+					t.Errorf("the answer does not show the unchanged email: %s", body)
+				}
+			}},
+		{name: "patch end user trailing data", method: "PATCH", path: "/v2/user/end-user/10", ctype: js,
+			body: `{"lastName":"Jonas"} {}`, status: 400, code: "INVALID_REQUEST_BODY", check: unchanged},
 		{name: "patch end user unknown organization", method: "PATCH", path: "/v2/user/end-user/10", ctype: js,
 			body: `{"organizationId":99}`, status: 400, code: "ORGANIZATION_NOT_FOUND", check: unchanged},
 		{name: "patch end user is a technician", method: "PATCH", path: "/v2/user/end-user/2", ctype: js,
@@ -332,7 +380,7 @@ func TestRoutes(t *testing.T) {
 					t.Errorf("stored %+v", u)
 				}
 			}},
-		{name: "patch technician organization", method: "PATCH", path: "/v2/user/technician/2", ctype: js, body: `{"organizationId":1}`, status: 400, code: "INVALID_REQUEST_BODY", check: unchanged},
+		{name: "patch technician organization ignored", method: "PATCH", path: "/v2/user/technician/2", ctype: js, body: `{"organizationId":1}`, status: 200, want: alice, check: unchanged},
 		{name: "patch technician is an end user", method: "PATCH", path: "/v2/user/technician/10", ctype: js, body: `{"lastName":"X"}`, status: 400, code: "INVALID_USER_TYPE", check: unchanged},
 		{name: "delete technician", method: "DELETE", path: "/v2/user/technician/2", status: 204,
 			check: func(t *testing.T, _, after *sandbox.Tenant, _ []byte) {

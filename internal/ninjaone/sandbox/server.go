@@ -338,7 +338,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		s.serveToken(w, r)
 	case path == "/v2" || strings.HasPrefix(path, "/v2/"):
-		s.serveV2(w, r)
+		s.serveV2(w, r, path)
+	case path == apiPrefix+"/v2" || strings.HasPrefix(path, apiPrefix+"/v2/"):
+		// NinjaOne serves /api/v2/... as /v2/... (API-NOTES.md).
+		s.serveV2(w, r, strings.TrimPrefix(path, apiPrefix))
 	default:
 		routeNotFound(w)
 	}
@@ -360,14 +363,18 @@ func (s *Server) sleep(r *http.Request) bool {
 	}
 }
 
-func (s *Server) serveV2(w http.ResponseWriter, r *http.Request) {
-	rt, arg, pathKnown := s.match(r.Method, r.URL.Path)
+// apiPrefix is the second base path of the API: /api/v2/... is /v2/....
+const apiPrefix = "/api"
+
+// serveV2 answers an API call; path is the request's path under /v2.
+func (s *Server) serveV2(w http.ResponseWriter, r *http.Request, path string) {
+	rt, arg, pathKnown := s.match(r.Method, path)
 	for _, p := range s.opts.UnsupportedPrefixes {
-		if strings.HasPrefix(r.URL.Path, p) {
+		if strings.HasPrefix(path, p) {
 			rt, pathKnown = nil, false
 		}
 	}
-	key := r.Method + " " + r.URL.Path
+	key := r.Method + " " + path
 	if rt != nil {
 		key = rt.method + " " + rt.path
 	}
@@ -488,27 +495,37 @@ func (s *Server) dispatch(rt *route, arg string, r *http.Request) reply {
 	return rt.h(r, arg)
 }
 
+// The auth error codes NinjaOne was seen to answer (API-NOTES.md, us2,
+// 2026; error_code 10 also in a public client's issue of 2025).
+const (
+	codeInvalidHeader    = 1  // 400 invalid_header: a malformed Authorization header
+	codeMissingHeader    = 2  // 400 missing_header: no Authorization header
+	codeNotAuthenticated = 10 // 401 not_authenticated "Invalid credentials": a bad or expired token
+)
+
 // authenticate checks the bearer token and its scope.
 func (s *Server) authenticate(r *http.Request, scope string) (reply, bool) {
 	h := r.Header.Get("Authorization")
 	if h == "" {
-		return authError(http.StatusBadRequest, "missing_header", "Request is missing a required header: Authorization", 1), false
+		return authError(http.StatusBadRequest, "missing_header", "Request is missing a required header: Authorization", codeMissingHeader), false
 	}
 	scheme, tok, ok := strings.Cut(h, " ")
 	tok = strings.TrimSpace(tok)
 	if !ok || !strings.EqualFold(scheme, "Bearer") || tok == "" || strings.ContainsAny(tok, " \t") {
-		return authError(http.StatusBadRequest, "invalid_header", "A syntactically incorrect Authorization header was found: expected \"Bearer <token>\"", 2), false
+		return authError(http.StatusBadRequest, "invalid_header", "A syntactically incorrect Authorization header was found: expected \"Bearer <token>\"", codeInvalidHeader), false
 	}
 	s.tokMu.Lock()
 	t, found := s.tokens[tok]
 	s.tokMu.Unlock()
 	if !found || !time.Now().Before(t.expires) {
-		rep := authError(http.StatusUnauthorized, "not_authenticated", "The access token is invalid or has expired", 3)
+		rep := authError(http.StatusUnauthorized, "not_authenticated", "Invalid credentials", codeNotAuthenticated)
 		rep.header = http.Header{"Www-Authenticate": {`Bearer error="invalid_token"`}}
 		return rep, false
 	}
 	if !slices.Contains(t.scopes, scope) {
-		return authError(http.StatusForbidden, "insufficient_scope", fmt.Sprintf("The access token lacks the %q scope", scope), 4), false
+		// No answer to a token without the scope was recorded; this is
+		// RFC 6750's, without an error_code (none is known).
+		return authError(http.StatusForbidden, "insufficient_scope", fmt.Sprintf("The access token lacks the %q scope", scope), 0), false
 	}
 	return reply{}, true
 }
