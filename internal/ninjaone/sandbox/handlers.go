@@ -160,7 +160,12 @@ func (s *Server) listUsers(r *http.Request, _ string) reply {
 	}
 	return s.streamList(func(l *list) {
 		sparse := s.opts.Shape == ShapeSparse
+		tech, end := s.hiders()
+		same := s.opts.Truncate.Users == TruncateUsersSame
 		s.st.eachUser(func(u *user) {
+			if hidden := s.hiderFor(u, tech, end).next(); hidden && same {
+				return
+			}
 			if typ != "" && u.UserType != typ {
 				return
 			}
@@ -178,8 +183,9 @@ func (s *Server) listTyped(typ ninjaone.UserType) func(*http.Request, string) re
 	return func(r *http.Request, _ string) reply {
 		return s.streamList(func(l *list) {
 			sparse := s.opts.Shape == ShapeSparse
+			tech, end := s.hiders()
 			s.st.eachUser(func(u *user) {
-				if u.UserType == typ {
+				if u.UserType == typ && !s.hiderFor(u, tech, end).next() {
 					s.wire.typed(l.obj(sparse), &u.User)
 					l.done()
 				}
@@ -252,6 +258,7 @@ func (s *Server) listOrganizations(r *http.Request, _ string) reply {
 		}
 		pageSize = int(n)
 	}
+	pageSize = s.orgPageSize(pageSize)
 	if v := q.Get("after"); v != "" {
 		n, err := strconv.ParseInt(v, 10, 32)
 		if err != nil {

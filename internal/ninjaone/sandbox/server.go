@@ -99,6 +99,37 @@ type Options struct {
 	// System Administrator".
 	NotAdministrator bool
 
+	// The switches below model what real tenants may do; each is off by
+	// default. See switches.go and the README's sandbox section.
+
+	// OrgPageCap caps the organizations list: a page holds at most this
+	// many, whatever pageSize asks (and without pageSize); 0 is no cap.
+	OrgPageCap int
+	// Truncate leaves a fraction of the technicians or end users out of
+	// their list while the roles still name them.
+	Truncate Truncation
+	// RolesWithoutMembers lists roles without their members:
+	// MembersMissing (no members key) or MembersNull ("members": null),
+	// in lists and write answers alike; "" lists them.
+	// RolesWithoutMembersIDs limits it to these roles (nil: every role).
+	RolesWithoutMembers    string
+	RolesWithoutMembersIDs []int32
+	// PartialScopes grants the asked scopes the app has and drops the
+	// others, instead of refusing the token call with invalid_scope (CA
+	// was seen to); the token answer's scope lists what was granted, and
+	// that is what the sandbox then allows.
+	PartialScopes bool
+	// TokenWithoutScope leaves scope out of the token answer.
+	TokenWithoutScope bool
+	// UserContextRequired: writes whose path template starts with one of
+	// these prefixes ("/v2/user/role/", or "/" for every write) answer 403
+	// user_context_required, as calls that need a user-authorised token do.
+	UserContextRequired []string
+	// Redirect answers the token call or the API calls with a redirect.
+	Redirect *Redirect
+	// Drip writes list answers a few bytes at a time.
+	Drip *Drip
+
 	// Shape is how objects are written: ShapeSpec (the default: exactly
 	// the spec's keys, all of them), ShapeAllKeys, ShapeLegacy or
 	// ShapeSparse. See Shapes.
@@ -185,6 +216,9 @@ func New(opts Options) (*Server, error) {
 		opts.Shape = ShapeSpec
 	}
 	if err := checkShape(opts.Shape); err != nil {
+		return nil, err
+	}
+	if err := checkSwitches(&opts); err != nil {
 		return nil, err
 	}
 	log := opts.Logger
@@ -333,7 +367,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.serveControl(w, r)
 	case path == tokenPath:
 		s.count(r.Method + " " + tokenPath)
-		if !s.sleep(r) {
+		if !s.sleep(r) || s.redirect(w, r, true) {
 			return
 		}
 		s.serveToken(w, r)
@@ -379,7 +413,7 @@ func (s *Server) serveV2(w http.ResponseWriter, r *http.Request, path string) {
 		key = rt.method + " " + rt.path
 	}
 	s.count(key)
-	if !s.sleep(r) {
+	if !s.sleep(r) || s.redirect(w, r, false) {
 		return
 	}
 	fault, after := s.drawFault(rt != nil && rt.write)
@@ -404,6 +438,9 @@ func (s *Server) serveV2(w http.ResponseWriter, r *http.Request, path string) {
 		s.log.Debug("sandbox: injected fault after applying", "request", key, "fault", fault, "status", rep.status)
 		s.answerFault(w, fault, true)
 		return
+	}
+	if rep.stream != nil && s.opts.Drip != nil {
+		rep.stream = s.dripped(r.Context(), rep.stream)
 	}
 	s.log.Debug("sandbox: request", "request", key, "status", rep.status)
 	rep.write(w)
@@ -488,6 +525,9 @@ func resetConn(w http.ResponseWriter) {
 func (s *Server) dispatch(rt *route, arg string, r *http.Request) reply {
 	if rep, ok := s.authenticate(r, rt.scope); !ok {
 		return rep
+	}
+	if s.userContextRequired(rt) {
+		return userContextRequired()
 	}
 	if rt.write && s.opts.NotAdministrator && strings.HasPrefix(rt.path, "/v2/user/technician") {
 		return appError(http.StatusForbidden, "FORBIDDEN", "Must be a System Administrator")

@@ -66,12 +66,16 @@ func (s *Server) token(r *http.Request) reply {
 	if len(scopes) == 0 {
 		scopes = s.opts.Scopes
 	}
+	granted := make([]string, 0, len(scopes))
 	for _, sc := range scopes {
-		if !slices.Contains(s.opts.Scopes, sc) {
+		switch {
+		case slices.Contains(s.opts.Scopes, sc):
+			granted = append(granted, sc)
+		case !s.opts.PartialScopes:
 			return authError(http.StatusBadRequest, "invalid_scope", fmt.Sprintf("Scope %q is not granted to this client app (granted: %s)", sc, strings.Join(s.opts.Scopes, " ")), 0)
 		}
 	}
-	scopes = dedupe(scopes)
+	scopes = dedupe(granted)
 	var b [32]byte
 	rand.Read(b[:])
 	tok := base64.RawURLEncoding.EncodeToString(b[:])
@@ -87,6 +91,13 @@ func (s *Server) token(r *http.Request) reply {
 	s.tokens[tok] = token{expires: now.Add(s.opts.TokenTTL), scopes: scopes}
 	s.tokMu.Unlock()
 	secs := int64((s.opts.TokenTTL + time.Second - 1) / time.Second)
+	if s.opts.TokenWithoutScope {
+		return jsonReply(http.StatusOK, struct {
+			AccessToken string `json:"access_token"`
+			TokenType   string `json:"token_type"`
+			ExpiresIn   int64  `json:"expires_in"`
+		}{tok, "Bearer", secs})
+	}
 	return jsonReply(http.StatusOK, TokenResponse{AccessToken: tok, TokenType: "Bearer", ExpiresIn: secs, Scope: strings.Join(scopes, " ")})
 }
 
