@@ -425,3 +425,20 @@ func TestDripHoldsNoLock(t *testing.T) {
 	}
 	// The sandbox's cleanup (Close) would wait on a drip still running.
 }
+
+// A sandbox on https redirecting to plain http: what a downgrade looks like.
+func TestTLSRedirectDowngrade(t *testing.T) {
+	_, base, hc := sandboxtest.NewTLS(t, sandbox.Options{Seed: seed(t), Redirect: &sandbox.Redirect{Location: "http://127.0.0.1:9", Token: true, API: true}})
+	if !strings.HasPrefix(base, "https://127.0.0.1:") {
+		t.Fatalf("base %s", base)
+	}
+	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	resp, err := hc.PostForm(base+"/ws/oauth/token", url.Values{"grant_type": {"client_credentials"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 307 || resp.Header.Get("Location") != "http://127.0.0.1:9/ws/oauth/token" {
+		t.Errorf("%d Location %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+}

@@ -1,8 +1,11 @@
 // Package sandboxtest starts NinjaOne sandboxes for tests, the way
-// net/http/httptest starts servers.
+// net/http/httptest starts servers. Every switch of the sandbox (shapes,
+// truncated lists, roles without members, partial scopes, redirects,
+// drips, faults) is a field of the sandbox.Options these take.
 package sandboxtest
 
 import (
+	"net/http"
 	"net/http/httptest"
 	"testing"
 
@@ -49,4 +52,24 @@ func NewChecked(t testing.TB, opts sandbox.Options) (*sandbox.Server, string, *c
 		}
 	})
 	return srv, ts.URL, v
+}
+
+// NewTLS starts a sandbox on https (a loopback test certificate) and
+// returns it, its https base URL and an HTTP client that trusts it: for
+// tests of what a client does when an https server redirects it to plain
+// http or another host.
+func NewTLS(t testing.TB, opts sandbox.Options) (*sandbox.Server, string, *http.Client) {
+	t.Helper()
+	srv, err := sandbox.New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewTLSServer(srv)
+	t.Cleanup(func() {
+		ts.Close()
+		if err := srv.Close(); err != nil {
+			t.Errorf("closing the sandbox: %v", err)
+		}
+	})
+	return srv, ts.URL, ts.Client()
 }
