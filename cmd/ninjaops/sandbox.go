@@ -69,7 +69,7 @@ func sandboxCommand(e *env) *cli.Command {
 				"user and role membership writes of NinjaOne's API v2, plus GET /_sandbox/stats,\n" +
 				"POST /_sandbox/stats/reset and GET /_sandbox/state. Without --seed and --state\n" +
 				"it serves the quickstart tenant (examples/quickstart/sandbox.yaml).",
-			Flags: []cli.Flag{
+			Flags: append([]cli.Flag{
 				&cli.StringFlag{Name: "listen", Value: "127.0.0.1:8765", Usage: "`ADDRESS` to listen on"},
 				&cli.StringFlag{Name: "seed", Usage: "initial tenant `FILE` (YAML or JSON), used when --state does not exist yet (default: the quickstart tenant)"},
 				&cli.StringFlag{Name: "state", Usage: "state `FILE`: loaded if it exists, every change persisted to it (default: in memory only)"},
@@ -80,7 +80,7 @@ func sandboxCommand(e *env) *cli.Command {
 				&cli.StringFlag{Name: "fault-kinds", Value: strings.Join(sandbox.FaultKinds, ","), Usage: "comma-separated fault kinds to choose from: `LIST` of 429, 500, 503, html, reset"},
 				&cli.Int64Flag{Name: "random-seed", Usage: "seed `N` of the random source behind faults, for reproducible runs"},
 				&cli.DurationFlag{Name: "token-ttl", Value: time.Hour, Usage: "`DURATION` access tokens live (expires_in)"},
-			},
+			}, sandboxSwitchFlags()...),
 			Action: func(c *cli.Context) error { return serveSandbox(c, e) },
 		}},
 	}
@@ -109,6 +109,9 @@ func serveSandbox(c *cli.Context, e *env) error {
 	}
 	if opts.ClientID == "" || opts.ClientSecret == "" {
 		return fmt.Errorf("--client-id and --client-secret must not be empty")
+	}
+	if err := sandboxSwitches(c, &opts); err != nil {
+		return err
 	}
 	var err error
 	seedName := quickstart.SeedName

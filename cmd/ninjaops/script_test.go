@@ -85,14 +85,15 @@ func cmdWaitHTTP(ts *testscript.TestScript, neg bool, args []string) {
 	}
 }
 
-// http [-bearer TOKEN] [-form] [-status N] METHOD URL [BODY] sends one
-// request and writes the response body to stdout and the status line and
-// headers ("HTTP 429", "Retry-After: 1") to stderr. A body is sent as JSON,
-// or form-encoded with -form; -status makes any other status fail.
+// http [-bearer TOKEN] [-form] [-noredirect] [-status N] METHOD URL [BODY]
+// sends one request and writes the response body to stdout and the status
+// line and headers ("HTTP 429", "Retry-After: 1") to stderr. A body is
+// sent as JSON, or form-encoded with -form; -noredirect answers a redirect
+// instead of following it; -status makes any other status fail.
 func cmdHTTP(ts *testscript.TestScript, neg bool, args []string) {
-	const usage = "usage: http [-bearer TOKEN] [-form] [-status N] METHOD URL [BODY]"
+	const usage = "usage: http [-bearer TOKEN] [-form] [-noredirect] [-status N] METHOD URL [BODY]"
 	var bearer string
-	var form bool
+	var form, noRedirect bool
 	status := 0
 	for len(args) > 0 && strings.HasPrefix(args[0], "-") {
 		switch {
@@ -100,6 +101,8 @@ func cmdHTTP(ts *testscript.TestScript, neg bool, args []string) {
 			bearer, args = args[1], args[2:]
 		case args[0] == "-form":
 			form, args = true, args[1:]
+		case args[0] == "-noredirect":
+			noRedirect, args = true, args[1:]
 		case args[0] == "-status" && len(args) > 1:
 			n, err := strconv.Atoi(args[1])
 			ts.Check(err)
@@ -126,7 +129,11 @@ func cmdHTTP(ts *testscript.TestScript, neg bool, args []string) {
 	if bearer != "" {
 		req.Header.Set("Authorization", "Bearer "+bearer)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	client := http.DefaultClient
+	if noRedirect {
+		client = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	}
+	resp, err := client.Do(req)
 	ts.Check(err)
 	defer resp.Body.Close()
 	data, err := io.ReadAll(resp.Body)
