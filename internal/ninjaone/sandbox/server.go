@@ -2,9 +2,17 @@
 // quickstart and benchmarks, the way net/http/httptest sits beside
 // net/http. It answers the calls listed in API-NOTES.md (OAuth2 client
 // credentials, the user, role and organization reads, the user and role
-// membership writes) with the shapes, status codes and error bodies of
-// NinjaOne's OpenAPI description, checks the client id and secret, and
-// enforces scopes: reads need `monitoring`, writes `management`.
+// membership writes), under /v2 and /api/v2, with the objects, status codes
+// and error bodies of NinjaOne's OpenAPI description and of recorded real
+// answers, checks the client id and secret, and enforces scopes: reads
+// need `monitoring`, writes `management`. Objects are written by the
+// sandbox's own wire encoder (wire.go) in one of four shapes (Shape); by
+// default exactly the spec's keys, every one present.
+//
+// Switches (switches.go) model what real tenants may do: a capped
+// organizations page, silently truncated user lists, roles without
+// members, partially granted scopes, writes that need a user's
+// authorisation, redirects and dripped bodies.
 //
 // It can also be hostile on purpose: latency, and faults injected at a
 // given rate (429 with Retry-After, 500, 503, HTML throttling pages and
