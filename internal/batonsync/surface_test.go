@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	v2 "github.com/conductorone/baton-sdk/pb/c1/connector/v2"
+	sdksync "github.com/conductorone/baton-sdk/pkg/sync"
 	"github.com/conductorone/baton-sdk/pkg/types/resource"
 	"github.com/google/go-cmp/cmp"
 	"google.golang.org/grpc/codes"
@@ -339,5 +340,34 @@ func TestCapabilitiesNeedNoConnection(t *testing.T) {
 	}
 	if len(got.GetResourceTypeCapabilities()) != 3 {
 		t.Errorf("capabilities of %d resource types, want 3", len(got.GetResourceTypeCapabilities()))
+	}
+}
+
+// TestSyncInterrupted: a sync cancelled halfway returns an error that says
+// so, leaves a file whose unfinished sync the next run completes, and the
+// completed file is the whole tenant.
+func TestSyncInterrupted(t *testing.T) {
+	f := newFake(smallTenant())
+	s := startServer(t, newTestConnector(t, f, Config{ValidateWithSnapshot: true, PageSize: 2}))
+	file := filepath.Join(t.TempDir(), "sync.c1z")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	_, err := s.Sync(ctx, SyncOptions{File: file, Progress: func(p *sdksync.Progress) {
+		if p.Action == sdksync.SyncResourcesOp.String() && p.ResourceTypeID == userType {
+			cancel()
+		}
+	}})
+	if err == nil || ctx.Err() == nil {
+		t.Fatalf("interrupted sync: %v", err)
+	}
+	t.Logf("interrupted: %v", err)
+	if _, err := os.Stat(file); err != nil {
+		t.Fatalf("no file after the interrupt: %v", err)
+	}
+	if _, err := s.Sync(context.Background(), SyncOptions{File: file}); err != nil {
+		t.Fatalf("the next sync: %v", err)
+	}
+	if d := cmp.Diff(expected(smallTenant()), readC1Z(t, file)); d != "" {
+		t.Errorf("file after the resumed sync (-want +got):\n%s", d)
 	}
 }
