@@ -168,15 +168,13 @@ func memberEntitlement(role *v2.Resource, typ ninjaone.UserType) *v2.Entitlement
 	)
 }
 
-// roleKind names the kind of a role of type t.
+// roleKind names the kind of a role of type t: "technician role",
+// "end-user role".
 func roleKind(t ninjaone.UserType) string {
-	switch t {
-	case ninjaone.Technician:
-		return "technician role"
-	case ninjaone.EndUser:
-		return "end-user role"
+	if !t.Valid() {
+		return "role"
 	}
-	return "role"
+	return strings.ReplaceAll(describeType(t), " ", "-") + " role"
 }
 
 // roleTypeOf is the type of the role resource r, from its profile; "" when
