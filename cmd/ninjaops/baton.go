@@ -526,7 +526,14 @@ func withBaton(c *cli.Context, e *env, verb string, provisions bool, fn func(con
 		return err
 	}
 	defer s.Close()
-	return fn(c.Context, s)
+	err = fn(c.Context, s)
+	var coded cli.ExitCoder
+	if err != nil && c.Context.Err() != nil && !errors.As(err, &coded) {
+		// A change interrupted in flight may have been made or not; each
+		// is idempotent, so running it again settles it.
+		return withCode(exitInterrupted, fmt.Errorf("interrupted; the %s may or may not have been made in NinjaOne: run it again, which makes it or finds it made", verb))
+	}
+	return err
 }
 
 // batonTmpDir is the SDK's working directory: a new one inside

@@ -83,9 +83,9 @@ func TestBatonExitCodes(t *testing.T) {
 	}
 }
 
-// TestBatonSyncInterrupted: an interrupted sync exits 130, as every other
-// command does, and leaves no temporary directory behind.
-func TestBatonSyncInterrupted(t *testing.T) {
+// TestBatonInterrupted: an interrupted sync or change exits 130, as every
+// other command does, and leaves no temporary directory behind.
+func TestBatonInterrupted(t *testing.T) {
 	seed, err := sandbox.ParseTenant(quickstart.SeedName, quickstart.SandboxSeed)
 	if err != nil {
 		t.Fatal(err)
@@ -93,36 +93,51 @@ func TestBatonSyncInterrupted(t *testing.T) {
 	srv, url := sandboxtest.New(t, sandbox.Options{Seed: seed, Latency: 300 * time.Millisecond})
 	tmp := t.TempDir()
 	t.Setenv("TMPDIR", tmp)
-	environ := map[string]string{"NINJAONE_BASE_URL": url, "NINJAONE_CLIENT_ID": "sandbox", "NINJAONE_CLIENT_SECRET": "sandbox"}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	var stderr bytes.Buffer
-	e := &env{stdin: strings.NewReader(""), stdout: &bytes.Buffer{}, stderr: &stderr, getenv: func(k string) string { return environ[k] }}
-	done := make(chan int)
-	go func() {
-		done <- run(ctx, e, []string{"ninjaops", "baton", "sync", "--file", filepath.Join(t.TempDir(), "sync.c1z")})
-	}()
-	// Interrupt once the sync is reading NinjaOne.
-	for srv.Stats().Total == 0 {
-		select {
-		case code := <-done:
-			t.Fatalf("the sync ended (exit %d) before it was interrupted: %s", code, stderr.String())
-		case <-time.After(10 * time.Millisecond):
-		}
+	environ := map[string]string{"NINJAONE_BASE_URL": url, "NINJAONE_CLIENT_ID": "sandbox", "NINJAONE_CLIENT_SECRET": "sandbox", "BATON_PROVISIONING": "true"}
+	file := filepath.Join(t.TempDir(), "sync.c1z")
+	ninjaops := func(ctx context.Context, args ...string) (chan int, *bytes.Buffer) {
+		stderr := &bytes.Buffer{}
+		e := &env{stdin: strings.NewReader(""), stdout: &bytes.Buffer{}, stderr: stderr, getenv: func(k string) string { return environ[k] }}
+		done := make(chan int, 1)
+		go func() { done <- run(ctx, e, append([]string{"ninjaops", "baton"}, args...)) }()
+		return done, stderr
 	}
-	cancel()
-	if code := <-done; code != exitInterrupted {
-		t.Errorf("exit %d, want %d; stderr:\n%s", code, exitInterrupted, stderr.String())
+	if code := <-func() chan int { d, _ := ninjaops(context.Background(), "sync", "--file", file); return d }(); code != exitOK {
+		t.Fatalf("sync: exit %d", code)
 	}
-	if !strings.Contains(stderr.String(), "Error: interrupted; nothing was written") {
-		t.Errorf("stderr:\n%s", stderr.String())
-	}
-	left, err := os.ReadDir(tmp)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(left) != 0 {
-		t.Errorf("left in the temporary directory: %v", left)
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"sync", []string{"sync", "--file", filepath.Join(t.TempDir(), "new.c1z")}, "Error: interrupted; nothing was written"},
+		{"grant", []string{"grant", "--file", file, "--entitlement", "role:12:member", "--principal", "user:102"}, "Error: interrupted; the grant may or may not have been made in NinjaOne: run it again"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv.ResetStats()
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			done, stderr := ninjaops(ctx, tc.args...)
+			// Interrupt once the command is talking to NinjaOne.
+			for srv.Stats().Total == 0 {
+				select {
+				case code := <-done:
+					t.Fatalf("ended (exit %d) before it was interrupted: %s", code, stderr.String())
+				case <-time.After(10 * time.Millisecond):
+				}
+			}
+			cancel()
+			if code := <-done; code != exitInterrupted || !strings.Contains(stderr.String(), tc.want) {
+				t.Errorf("exit %d, want %d; stderr:\n%s\nwant %q", code, exitInterrupted, stderr.String(), tc.want)
+			}
+			left, err := os.ReadDir(tmp)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(left) != 0 {
+				t.Errorf("left in the temporary directory: %v", left)
+			}
+		})
 	}
 }
 
