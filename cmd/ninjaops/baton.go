@@ -109,7 +109,7 @@ func batonMain(c *cli.Context, e *env) error {
 	if len(actions) > 1 {
 		return fmt.Errorf("%s exclude each other: ninjaops baton does one action at a time", strings.Join(actions, " and "))
 	}
-	file := c.String(flagFile)
+	file := batonFile(c)
 	switch {
 	case grant:
 		if c.String(flagGrantEnt) == "" {
@@ -165,7 +165,7 @@ func batonGrantCommand(e *env) *cli.Command {
 			if err != nil {
 				return err
 			}
-			return runGrant(c, e, c.String(flagFile), c.String("entitlement"), principal)
+			return runGrant(c, e, batonFile(c), c.String("entitlement"), principal)
 		},
 	}
 }
@@ -180,7 +180,7 @@ func batonRevokeCommand(e *env) *cli.Command {
 			if c.String("grant") == "" {
 				return errors.New("--grant is required: the grant to revoke, role:<roleId>:member:user:<userId>")
 			}
-			return runRevoke(c, e, c.String(flagFile), c.String("grant"))
+			return runRevoke(c, e, batonFile(c), c.String("grant"))
 		},
 	}
 }
@@ -201,7 +201,7 @@ NinjaOne's invitation lets the user choose one. The new user's resource id
 			stdFlag(flagCreateProfile, false, "the profile fields below", "profile"),
 		}, commonBatonFlags()...),
 		Action: func(c *cli.Context) error {
-			return runCreateAccount(c, e, c.String(flagFile), accountArgs{
+			return runCreateAccount(c, e, batonFile(c), accountArgs{
 				email: c.String("email"), login: c.String("login"), profile: c.String("profile"),
 				emailFlag: "email", loginFlag: "login", profileFlag: "profile",
 			})
@@ -223,7 +223,7 @@ func batonDeleteCommand(e *env) *cli.Command {
 			if err != nil {
 				return err
 			}
-			return runDelete(c, e, c.String(flagFile), res)
+			return runDelete(c, e, batonFile(c), res)
 		},
 	}
 }
@@ -295,10 +295,7 @@ func runSync(c *cli.Context, e *env) error {
 	if err != nil {
 		return fmt.Errorf("--%s: %w", flagStorageEngine, err)
 	}
-	file := c.String(flagFile)
-	if file == "" {
-		return fmt.Errorf("--%s is empty: name the c1z file to write (default %s)", flagFile, defaultC1Z)
-	}
+	file := batonFile(c)
 	before, err := batonsync.FileEngine(file)
 	if err != nil {
 		return fmt.Errorf("%w; delete it or choose another --%s", err, flagFile)
@@ -340,6 +337,11 @@ func runSync(c *cli.Context, e *env) error {
 				file, before, sum.Engine, engine, flagFile, engine)
 		case before != "" && before != sum.Engine:
 			fmt.Fprintf(e.stderr, "%s was a %s file; this sync converted it to %s.\n", file, before, sum.Engine)
+		}
+		// The SDK skips a targeted resource NinjaOne does not have; each
+		// of ours is exactly one resource, so the count says how many.
+		if missing := int64(len(opts.Resources)) - sum.Resources; len(opts.Resources) > 0 && missing > 0 {
+			fmt.Fprintf(e.stderr, "%d of the %d resources of --%s are not in NinjaOne, so not in %s.\n", missing, len(opts.Resources), flagSyncResources, file)
 		}
 		kind := ""
 		if sum.SyncType != "" && sum.SyncType != "full" {
@@ -437,6 +439,16 @@ func runDelete(c *cli.Context, e *env, file, res string) error {
 	})
 }
 
+// batonFile is --file (or BATON_FILE); empty, as a variable that is set but
+// empty makes it, is the default, as an empty variable is unset everywhere
+// in ninjaops.
+func batonFile(c *cli.Context) string {
+	if f := c.String(flagFile); f != "" {
+		return f
+	}
+	return defaultC1Z
+}
+
 // staleNote says, after a change, that the c1z (if there is one) shows the
 // state of its last sync, not the change just made.
 func staleNote(file, what string) string {
@@ -492,7 +504,7 @@ func withBaton(c *cli.Context, e *env, verb string, provisions bool, fn func(con
 	}
 	// Grant and revoke look their ids up in the file of an earlier sync.
 	if verb == "grant" || verb == "revoke" {
-		if err := needSyncFile(c.String(flagFile), verb); err != nil {
+		if err := needSyncFile(batonFile(c), verb); err != nil {
 			return err
 		}
 	}
@@ -578,7 +590,7 @@ func sdkLogger(c *cli.Context, e *env) (*zap.Logger, error) {
 	switch {
 	case c.Bool(flagDebug):
 		level = "debug"
-	case c.IsSet(flagLogLevel):
+	case c.IsSet(flagLogLevel) && c.String(flagLogLevel) != "":
 		level = c.String(flagLogLevel)
 	default:
 		return zap.NewNop(), nil

@@ -139,8 +139,11 @@ func logFlags() []cli.Flag {
 // logger builds the stderr logger the logging flags ask for.
 func logger(c *cli.Context, e *env) (*slog.Logger, error) {
 	level := c.String(flagLogLevel)
-	if c.Bool(flagDebug) {
+	switch {
+	case c.Bool(flagDebug):
 		level = "debug"
+	case level == "":
+		level = "warn" // a variable set but empty, as BATON_LOG_LEVEL= in a manifest
 	}
 	var lv slog.Level
 	if err := lv.UnmarshalText([]byte(level)); err != nil {
