@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -36,6 +37,29 @@ var connEnv = map[string][]string{
 	flagRegion:       {"NINJAONE_REGION"},
 }
 
+// batonNames are the NinjaOne settings' names on the baton commands: the
+// upstream NinjaOne connector's. On every baton connector --client-id and
+// --client-secret are ConductorOne's credentials, so there NinjaOne's never
+// take those names. The variables are the same on every command.
+var batonNames = map[string]string{
+	flagBaseURL:      "ninja-one-base-url",
+	flagClientID:     "ninja-one-client-id",
+	flagClientSecret: "ninja-one-client-secret",
+	flagScope:        "ninja-one-scope",
+}
+
+// flagName is the name command c gives the NinjaOne setting flag.
+func flagName(c *cli.Context, flag string) string {
+	if b, ok := batonNames[flag]; ok && c.Command != nil {
+		for _, f := range c.Command.Flags {
+			if slices.Contains(f.Names(), b) {
+				return b
+			}
+		}
+	}
+	return flag
+}
+
 // defaultSandboxState is where --sandbox keeps the in-process sandbox's
 // tenant, so successive commands see what earlier ones changed.
 const defaultSandboxState = ".ninjaops/sandbox.json"
@@ -45,22 +69,42 @@ const defaultSandboxState = ".ninjaops/sandbox.json"
 // it takes the first variable that is set even when it is empty, which
 // would let an empty NINJAONE_CLIENT_SECRET hide a BATON_NINJA_ONE_ one.
 func connectionFlags() []cli.Flag {
-	return append([]cli.Flag{
-		&cli.StringFlag{Name: flagBaseURL, Category: "Connection",
-			Usage: "tenant base URL, e.g. https://eu.ninjarmm.com (plain http only for loopback)" + envUsage(flagBaseURL)},
-		&cli.StringFlag{Name: flagRegion, Category: "Connection",
+	return append(ninjaOneFlags(false), logFlags()...)
+}
+
+// batonConnectionFlags are the NinjaOne settings of the baton commands,
+// under the upstream connector's names (batonNames); --base-url and
+// --scope, which mean nothing else on a baton connector, stay as aliases.
+// The baton commands add their own logging flags.
+func batonConnectionFlags() []cli.Flag { return ninjaOneFlags(true) }
+
+func ninjaOneFlags(baton bool) []cli.Flag {
+	str := func(flag, usage string) *cli.StringFlag {
+		f := &cli.StringFlag{Name: flag, Category: "Connection", Usage: usage + envUsage(flag)}
+		if b, ok := batonNames[flag]; baton && ok {
+			f.Name, f.Category = b, "NinjaOne connection"
+			if flag != flagClientID && flag != flagClientSecret {
+				f.Aliases = []string{flag}
+			}
+		}
+		return f
+	}
+	category := "Connection"
+	if baton {
+		category = "NinjaOne connection"
+	}
+	return []cli.Flag{
+		str(flagBaseURL, "tenant base URL, e.g. https://eu.ninjarmm.com (plain http only for loopback)"),
+		&cli.StringFlag{Name: flagRegion, Category: category,
 			Usage: "region shortcut for the base URL: " + strings.Join(ninjaone.RegionNames(), "|") + envUsage(flagRegion)},
-		&cli.StringFlag{Name: flagClientID, Category: "Connection",
-			Usage: "API client id (client credentials app)" + envUsage(flagClientID)},
-		&cli.StringFlag{Name: flagClientSecret, Category: "Connection",
-			Usage: "API client secret; prefer the environment variable" + envUsage(flagClientSecret)},
-		&cli.StringFlag{Name: flagScope, Category: "Connection",
-			Usage: "OAuth scopes, space separated (default: " + ninjaone.DefaultScope + ")" + envUsage(flagScope)},
-		&cli.BoolFlag{Name: flagSandbox, Category: "Connection",
+		str(flagClientID, "API client id (client credentials app)"),
+		str(flagClientSecret, "API client secret; prefer the environment variable"),
+		str(flagScope, "OAuth scopes, space separated (default: "+ninjaone.DefaultScope+")"),
+		&cli.BoolFlag{Name: flagSandbox, Category: category,
 			Usage: "use the built-in sandbox in process instead of a tenant"},
-		&cli.StringFlag{Name: flagSandboxState, Category: "Connection", Value: defaultSandboxState,
+		&cli.StringFlag{Name: flagSandboxState, Category: category, Value: defaultSandboxState,
 			Usage: "state file of the --sandbox tenant (created from the quickstart seed)"},
-	}, logFlags()...)
+	}
 }
 
 func envUsage(flag string) string {
@@ -70,7 +114,7 @@ func envUsage(flag string) string {
 // setting is a connection flag's value: the flag, else the first
 // non-empty of its environment variables.
 func setting(c *cli.Context, e *env, flag string) string {
-	if v := c.String(flag); v != "" {
+	if v := c.String(flagName(c, flag)); v != "" {
 		return v
 	}
 	for _, k := range connEnv[flag] {
@@ -95,8 +139,11 @@ func logFlags() []cli.Flag {
 // logger builds the stderr logger the logging flags ask for.
 func logger(c *cli.Context, e *env) (*slog.Logger, error) {
 	level := c.String(flagLogLevel)
-	if c.Bool(flagDebug) {
+	switch {
+	case c.Bool(flagDebug):
 		level = "debug"
+	case level == "":
+		level = "warn" // a variable set but empty, as BATON_LOG_LEVEL= in a manifest
 	}
 	var lv slog.Level
 	if err := lv.UnmarshalText([]byte(level)); err != nil {
@@ -104,7 +151,7 @@ func logger(c *cli.Context, e *env) (*slog.Logger, error) {
 	}
 	opts := &slog.HandlerOptions{Level: lv}
 	switch c.String(flagLogFormat) {
-	case "text", "":
+	case "text", "console", "":
 		return slog.New(slog.NewTextHandler(e.stderr, opts)), nil
 	case "json":
 		return slog.New(slog.NewJSONHandler(e.stderr, opts)), nil
@@ -129,7 +176,7 @@ func connect(c *cli.Context, e *env) (*ninjaone.Client, func(), error) {
 	closeFn := func() {}
 	if c.Bool(flagSandbox) {
 		for _, f := range []string{flagBaseURL, flagRegion, flagClientID, flagClientSecret} {
-			if c.String(f) != "" {
+			if f = flagName(c, f); c.String(f) != "" {
 				return nil, nil, fmt.Errorf("--%s and --%s exclude each other: --sandbox uses the built-in sandbox", flagSandbox, f)
 			}
 		}
@@ -172,13 +219,13 @@ func connectionConfig(c *cli.Context, e *env) (ninjaone.Config, error) {
 	var missing []string
 	if cfg.BaseURL == "" {
 		missing = append(missing, fmt.Sprintf("the tenant: set --%s or --%s (or %s), or use --%s",
-			flagBaseURL, flagRegion, strings.Join(connEnv[flagBaseURL], " or "), flagSandbox))
+			flagName(c, flagBaseURL), flagRegion, strings.Join(connEnv[flagBaseURL], " or "), flagSandbox))
 	}
 	if cfg.ClientID == "" {
-		missing = append(missing, fmt.Sprintf("the client id: set --%s (or %s)", flagClientID, strings.Join(connEnv[flagClientID], " or ")))
+		missing = append(missing, fmt.Sprintf("the client id: set --%s (or %s)", flagName(c, flagClientID), strings.Join(connEnv[flagClientID], " or ")))
 	}
 	if cfg.ClientSecret == "" {
-		missing = append(missing, fmt.Sprintf("the client secret: set --%s (or %s)", flagClientSecret, strings.Join(connEnv[flagClientSecret], " or ")))
+		missing = append(missing, fmt.Sprintf("the client secret: set --%s (or %s)", flagName(c, flagClientSecret), strings.Join(connEnv[flagClientSecret], " or ")))
 	}
 	if len(missing) > 0 {
 		return ninjaone.Config{}, fmt.Errorf("missing connection settings:\n  %s", strings.Join(missing, "\n  "))

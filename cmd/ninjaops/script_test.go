@@ -36,7 +36,12 @@ func TestScripts(t *testing.T) {
 		Setup: func(e *testscript.Env) error {
 			// Never let a developer's real credentials reach a script.
 			for _, k := range []string{"NINJAONE_BASE_URL", "NINJAONE_CLIENT_ID", "NINJAONE_CLIENT_SECRET", "NINJAONE_SCOPE",
-				"BATON_NINJA_ONE_BASE_URL", "BATON_NINJA_ONE_CLIENT_ID", "BATON_NINJA_ONE_CLIENT_SECRET", "BATON_NINJA_ONE_SCOPE", "NO_COLOR"} {
+				"BATON_NINJA_ONE_BASE_URL", "BATON_NINJA_ONE_CLIENT_ID", "BATON_NINJA_ONE_CLIENT_SECRET", "BATON_NINJA_ONE_SCOPE", "NO_COLOR",
+				// ConductorOne's credentials, and the standard baton
+				// variables a developer's shell may hold; set but empty, as
+				// here, they are unset.
+				"BATON_CLIENT_ID", "BATON_CLIENT_SECRET", "BATON_PROVISIONING", "BATON_FILE", "BATON_LOG_LEVEL", "BATON_LOG_FORMAT",
+				"BATON_STORAGE_ENGINE", "BATON_C1Z_TEMP_DIR", "BATON_SYNC_RESOURCES", "BATON_SYNC_RESOURCE_TYPES"} {
 				e.Setenv(k, "")
 			}
 			return nil

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	v2 "github.com/conductorone/baton-sdk/pb/c1/connector/v2"
+	"github.com/conductorone/baton-sdk/pkg/annotations"
 	"github.com/conductorone/baton-sdk/pkg/dotc1z"
 	"github.com/conductorone/baton-sdk/pkg/types/resource"
 
@@ -19,13 +20,19 @@ import (
 type contents struct {
 	Users        map[string]fileUser
 	Roles        map[string]fileRole
-	Entitlements []string // "role:12:member grantable to user"
+	SystemRoles  map[string]fileRole
+	Entitlements []string // "role:12:member PURPOSE grantable to user: display name"
 	Grants       []string // grant ids
+	// Immutable lists the immutable entitlements and grants by id.
+	Immutable []string
 }
 
 type fileUser struct {
 	Name, Email, Login, Status, AccountType string
-	Profile                                 map[string]any
+	GivenName, FamilyName                   string
+	StatusDetails, Description              string
+	// Profile is the resource's, TraitProfile the user trait's.
+	Profile, TraitProfile map[string]any
 }
 
 type fileRole struct {
@@ -44,7 +51,7 @@ func readC1Z(t testing.TB, path string) contents {
 	}
 	defer store.Close(ctx)
 
-	got := contents{Users: map[string]fileUser{}, Roles: map[string]fileRole{}}
+	got := contents{Users: map[string]fileUser{}, Roles: map[string]fileRole{}, SystemRoles: map[string]fileRole{}}
 	for tok := ""; ; {
 		resp, err := store.ListResources(ctx, v2.ResourcesServiceListResourcesRequest_builder{PageToken: tok}.Build())
 		if err != nil {
@@ -65,11 +72,17 @@ func readC1Z(t testing.TB, path string) contents {
 				if _, dup := got.Users[id]; dup {
 					t.Errorf("user %s listed twice", id)
 				}
+				//nolint:staticcheck // the trait's status and profile are what `baton` reads
 				got.Users[id] = fileUser{
 					Name: r.GetDisplayName(), Email: strings.Join(emails, ","), Login: ut.GetLogin(),
-					Status:      ut.GetStatus().GetStatus().String() + "/" + r.GetStatus().GetStatus().String(), //nolint:staticcheck // the trait's status is what `baton` shows
-					AccountType: ut.GetAccountType().String(),
-					Profile:     r.GetProfile().AsMap(),
+					Status:        ut.GetStatus().GetStatus().String() + "/" + r.GetStatus().GetStatus().String(),
+					StatusDetails: ut.GetStatus().GetDetails() + "/" + r.GetStatus().GetDetails(),
+					AccountType:   ut.GetAccountType().String(),
+					GivenName:     ut.GetStructuredName().GetGivenName(),
+					FamilyName:    ut.GetStructuredName().GetFamilyName(),
+					Description:   r.GetDescription(),
+					Profile:       r.GetProfile().AsMap(),
+					TraitProfile:  ut.GetProfile().AsMap(),
 				}
 			case roleType:
 				if _, err := resource.GetRoleTrait(r); err != nil {
@@ -79,6 +92,11 @@ func readC1Z(t testing.TB, path string) contents {
 					t.Errorf("role %s listed twice", id)
 				}
 				got.Roles[id] = fileRole{Name: r.GetDisplayName(), Profile: r.GetProfile().AsMap()}
+			case systemRoleType:
+				if _, err := resource.GetRoleTrait(r); err != nil {
+					t.Fatalf("system role %s: %v", id, err)
+				}
+				got.SystemRoles[id] = fileRole{Name: r.GetDisplayName(), Profile: r.GetProfile().AsMap()}
 			default:
 				t.Errorf("unexpected resource %s:%s", r.GetId().GetResourceType(), id)
 			}
@@ -97,7 +115,10 @@ func readC1Z(t testing.TB, path string) contents {
 			for _, rt := range e.GetGrantableTo() {
 				to = append(to, rt.GetId())
 			}
-			got.Entitlements = append(got.Entitlements, fmt.Sprintf("%s %s grantable to %s", e.GetId(), e.GetPurpose(), strings.Join(to, ",")))
+			got.Entitlements = append(got.Entitlements, fmt.Sprintf("%s %s grantable to %s: %s", e.GetId(), e.GetPurpose(), strings.Join(to, ","), e.GetDisplayName()))
+			if annos := annotations.Annotations(e.GetAnnotations()); annos.Contains(&v2.EntitlementImmutable{}) {
+				got.Immutable = append(got.Immutable, e.GetId())
+			}
 		}
 		if tok = resp.GetNextPageToken(); tok == "" {
 			break
@@ -114,6 +135,9 @@ func readC1Z(t testing.TB, path string) contents {
 				t.Errorf("grant id %s, want %s", g.GetId(), want)
 			}
 			got.Grants = append(got.Grants, g.GetId())
+			if annos := annotations.Annotations(g.GetAnnotations()); annos.Contains(&v2.GrantImmutable{}) {
+				got.Immutable = append(got.Immutable, g.GetId())
+			}
 		}
 		if tok = resp.GetNextPageToken(); tok == "" {
 			break
@@ -121,25 +145,50 @@ func readC1Z(t testing.TB, path string) contents {
 	}
 	sort.Strings(got.Entitlements)
 	sort.Strings(got.Grants)
+	sort.Strings(got.Immutable)
 	return got
 }
 
 // expected is what a sync of snap must write, built from the Snapshot
 // directly rather than through the connector's own conversion.
 func expected(snap ninjaone.Snapshot) contents {
-	want := contents{Users: map[string]fileUser{}, Roles: map[string]fileRole{}}
+	want := contents{
+		Users: map[string]fileUser{}, Roles: map[string]fileRole{},
+		SystemRoles:  map[string]fileRole{"administrator": {Name: "System Administrators", Profile: map[string]any{"name": "System Administrators", "read_only": true}}},
+		Entitlements: []string{"system_role:administrator:member PURPOSE_VALUE_ASSIGNMENT grantable to user: System Administrator"},
+		Immutable:    []string{"system_role:administrator:member"},
+	}
 	add := func(u ninjaone.User, typ ninjaone.UserType) {
 		status := "STATUS_ENABLED"
 		if !u.Enabled {
 			status = "STATUS_DISABLED"
 		}
+		details := map[string]string{"PENDING": "invitation pending", "EXPIRED": "invitation expired"}[u.InvitationStatus]
 		prof := map[string]any{"firstName": u.FirstName, "lastName": u.LastName, "userType": string(typ), "administrator": u.Administrator}
+		trait := map[string]any{"first_name": u.FirstName, "last_name": u.LastName, "user_id": fmt.Sprint(u.ID), "email": u.Email, "login": u.Email,
+			"user_type": string(typ), "administrator": u.Administrator}
+		desc := "NinjaOne technician"
+		if u.Administrator {
+			desc += ", System Administrator"
+		}
 		if typ == ninjaone.EndUser {
 			prof["organizationId"] = float64(u.OrganizationID)
+			trait["organization_id"] = float64(u.OrganizationID)
+			desc = fmt.Sprintf("NinjaOne end user of organization %d", u.OrganizationID)
+		}
+		if u.InvitationStatus != "" {
+			trait["invitation_status"] = u.InvitationStatus
 		}
 		want.Users[fmt.Sprint(u.ID)] = fileUser{
 			Name: u.FirstName + " " + u.LastName, Email: u.Email + " primary=true", Login: u.Email,
-			Status: status + "/RESOURCE_" + status, AccountType: "ACCOUNT_TYPE_HUMAN", Profile: prof,
+			Status: status + "/RESOURCE_" + status, StatusDetails: details + "/" + details, AccountType: "ACCOUNT_TYPE_HUMAN",
+			GivenName: u.FirstName, FamilyName: u.LastName, Description: desc,
+			Profile: prof, TraitProfile: trait,
+		}
+		if typ == ninjaone.Technician && u.Administrator {
+			g := fmt.Sprintf("system_role:administrator:member:user:%d", u.ID)
+			want.Grants = append(want.Grants, g)
+			want.Immutable = append(want.Immutable, g)
 		}
 	}
 	users := map[int32]bool{}
@@ -151,9 +200,10 @@ func expected(snap ninjaone.Snapshot) contents {
 		add(u, ninjaone.EndUser)
 		users[u.ID] = true
 	}
+	kind := map[ninjaone.UserType]string{ninjaone.Technician: "technician role", ninjaone.EndUser: "end-user role"}
 	for _, r := range snap.Roles {
 		want.Roles[fmt.Sprint(r.ID)] = fileRole{Name: r.Name, Profile: map[string]any{"name": r.Name, "type": string(r.Type), "description": r.Description}}
-		want.Entitlements = append(want.Entitlements, fmt.Sprintf("role:%d:member PURPOSE_VALUE_ASSIGNMENT grantable to user", r.ID))
+		want.Entitlements = append(want.Entitlements, fmt.Sprintf("role:%d:member PURPOSE_VALUE_ASSIGNMENT grantable to user: %s (%s) member", r.ID, r.Name, kind[r.Type]))
 		seen := map[int32]bool{}
 		for _, m := range r.Members {
 			if users[m.ID] && !seen[m.ID] {
@@ -164,5 +214,6 @@ func expected(snap ninjaone.Snapshot) contents {
 	}
 	sort.Strings(want.Entitlements)
 	sort.Strings(want.Grants)
+	sort.Strings(want.Immutable)
 	return want
 }

@@ -8,6 +8,7 @@ import (
 	v2 "github.com/conductorone/baton-sdk/pb/c1/connector/v2"
 	"github.com/conductorone/baton-sdk/pkg/annotations"
 	"github.com/conductorone/baton-sdk/pkg/connectorbuilder"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
@@ -97,7 +98,7 @@ func (c *Connector) Validate(ctx context.Context) (annotations.Annotations, erro
 // ResourceSyncers returns the user and role syncers, both views over the
 // same per-sync snapshot.
 func (c *Connector) ResourceSyncers(ctx context.Context) []connectorbuilder.ResourceSyncerV2 {
-	return []connectorbuilder.ResourceSyncerV2{&userSyncer{c: c}, &roleSyncer{c: c}}
+	return []connectorbuilder.ResourceSyncerV2{&userSyncer{c: c}, &roleSyncer{c: c}, &adminSyncer{c: c}}
 }
 
 // forSync returns the snapshot of sync syncID, reading it on first use.
@@ -115,6 +116,20 @@ func (c *Connector) forSync(ctx context.Context, syncID string) (*state, error) 
 	}
 	c.cur, c.curSync, c.claimed = st, syncID, true
 	return st, nil
+}
+
+// forGet is the snapshot a targeted sync's Get serves from: the one
+// Validate read for the sync about to run, else a fresh read. Get carries
+// no sync id, so it never claims a snapshot for a sync.
+func (c *Connector) forGet(ctx context.Context) (*state, error) {
+	c.mu.Lock()
+	if c.cur != nil && !c.claimed {
+		st := c.cur
+		c.mu.Unlock()
+		return st, nil
+	}
+	c.mu.Unlock()
+	return c.read(ctx)
 }
 
 // fresh reads NinjaOne now. Provisioning decides from live data, never from
@@ -139,17 +154,36 @@ func (c *Connector) checkProvisioning() error {
 }
 
 // refused is a refusal by one of the connector's guards: provisioning
-// disabled, or a protected user. It is the only use of FailedPrecondition,
-// so a caller on the other side of gRPC can tell a refusal from a failure
-// by the code alone (IsRefusal).
+// disabled, or a protected user. It has the code FailedPrecondition, which
+// ConductorOne does not retry, and an ErrorInfo detail that says it is
+// ours: the SDK's own stores use FailedPrecondition too (an empty c1z is
+// "no current sync"), and those are failures, not refusals.
 func refused(err error) error {
-	return status.Error(codes.FailedPrecondition, err.Error())
+	st, derr := status.New(codes.FailedPrecondition, err.Error()).WithDetails(&errdetails.ErrorInfo{Reason: refusalReason, Domain: refusalDomain})
+	if derr != nil {
+		return status.Error(codes.FailedPrecondition, err.Error())
+	}
+	return st.Err()
 }
+
+const (
+	refusalReason = "REFUSED_BY_GUARD"
+	refusalDomain = "ninjaops"
+)
 
 // IsRefusal reports whether err, possibly wrapped by the SDK and carried
 // over gRPC, is a refusal by the connector's guards.
 func IsRefusal(err error) bool {
-	return status.Code(err) == codes.FailedPrecondition
+	st, ok := status.FromError(err)
+	if !ok || st.Code() != codes.FailedPrecondition {
+		return false
+	}
+	for _, d := range st.Details() {
+		if info, ok := d.(*errdetails.ErrorInfo); ok && info.GetReason() == refusalReason && info.GetDomain() == refusalDomain {
+			return true
+		}
+	}
+	return false
 }
 
 // rpcError is an error with a gRPC code and a message meant for a person.

@@ -82,12 +82,12 @@ func TestSyncMatchesSnapshot(t *testing.T) {
 			if n := f.count("Snapshot"); n != 1 || f.total() != 1 {
 				t.Errorf("calls %v, want exactly one Snapshot", f.calls)
 			}
-			wantSum := Summary{Engine: tc.engine, Resources: 9, Entitlements: 3, Grants: 4}
+			wantSum := Summary{Engine: tc.engine, Resources: 12, Entitlements: 5, Grants: 6}
 			gotSum := Summary{Engine: sum.Engine, Resources: sum.Resources, Entitlements: sum.Entitlements, Grants: sum.Grants}
 			if d := cmp.Diff(wantSum, gotSum); d != "" {
 				t.Errorf("summary (-want +got):\n%s", d)
 			}
-			if sum.FileBytes <= 0 || sum.ResourcesByType["user"] != 6 || sum.ResourcesByType["role"] != 3 {
+			if sum.FileBytes <= 0 || sum.ResourcesByType["user"] != 7 || sum.ResourcesByType["role"] != 4 || sum.ResourcesByType["system_role"] != 1 {
 				t.Errorf("summary %+v", sum)
 			}
 		})
@@ -154,7 +154,7 @@ func TestSnapshotPerSync(t *testing.T) {
 func grantArgs(roleID, userID string) (*v2.Resource, *v2.Entitlement) {
 	role := v2.Resource_builder{Id: v2.ResourceId_builder{ResourceType: "role", Resource: roleID}.Build(), DisplayName: "r"}.Build()
 	user := v2.Resource_builder{Id: v2.ResourceId_builder{ResourceType: "user", Resource: userID}.Build()}.Build()
-	return user, memberEntitlement(role)
+	return user, memberEntitlement(role, "")
 }
 
 func TestGrant(t *testing.T) {
@@ -170,13 +170,17 @@ func TestGrant(t *testing.T) {
 		{name: "adds", cfg: Config{Provisioning: true}, role: "102", user: "2", wantAdds: 1},
 		{name: "already a member", cfg: Config{Provisioning: true}, role: "100", user: "2", wantExisting: true},
 		{name: "provisioning off", role: "102", user: "2", wantCode: codes.FailedPrecondition, wantErr: "BATON_PROVISIONING=true"},
-		{name: "end user into technician role", cfg: Config{Provisioning: true}, role: "102", user: "10", wantCode: codes.InvalidArgument, wantErr: "the role is for technicians and the user is an end user"},
+		{name: "end user into technician role", cfg: Config{Provisioning: true}, role: "102", user: "10", wantCode: codes.InvalidArgument, wantErr: `cannot add user 10 (eve@example.com) to role 102 "Empty": it is a technician role, which takes technicians only, and the user is an end user`},
+		{name: "technician into end-user role of the same name", cfg: Config{Provisioning: true}, role: "103", user: "2", wantCode: codes.InvalidArgument, wantErr: `cannot add user 2 (alice@example.com) to role 103 "Helpdesk": it is an end-user role, which takes end users only, and the user is a technician`},
+		{name: "role of unknown type", cfg: Config{Provisioning: true}, role: "104", user: "2", wantCode: codes.InvalidArgument, wantErr: "NinjaOne did not say whether it is a technician or an end-user role"},
 		{name: "unknown role", cfg: Config{Provisioning: true}, role: "555", user: "2", wantCode: codes.NotFound, wantErr: "role 555"},
 		{name: "unknown user", cfg: Config{Provisioning: true}, role: "102", user: "555", wantCode: codes.NotFound, wantErr: "user 555"},
 		{name: "bad id", cfg: Config{Provisioning: true}, role: "102", user: "x", wantCode: codes.InvalidArgument, wantErr: "user:x"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			f := newFake(smallTenant())
+			snap := smallTenant()
+			snap.Roles = append(snap.Roles, ninjaone.Role{ID: 104, Name: "Typeless"})
+			f := newFake(snap)
 			c := newTestConnector(t, f, tc.cfg)
 			principal, ent := grantArgs(tc.role, tc.user)
 			grants, annos, err := (&roleSyncer{c: c}).Grant(context.Background(), principal, ent)
@@ -277,7 +281,7 @@ func TestDelete(t *testing.T) {
 			if typ, id, ok := strings.Cut(tc.user, ":"); ok {
 				rid = v2.ResourceId_builder{ResourceType: typ, Resource: id}.Build()
 			}
-			_, err := (&userSyncer{c: c}).Delete(context.Background(), rid, nil)
+			annos, err := (&userSyncer{c: c}).Delete(context.Background(), rid, nil)
 			deletes := f.count("DeleteTechnician") + f.count("DeleteEndUser")
 			if tc.wantErr != "" {
 				if status.Code(err) != tc.wantCode || err == nil || !strings.Contains(err.Error(), tc.wantErr) {
@@ -293,6 +297,11 @@ func TestDelete(t *testing.T) {
 			}
 			if tc.wantCall == "" && deletes != 0 || tc.wantCall != "" && (f.count(tc.wantCall) != 1 || deletes != 1) {
 				t.Errorf("calls %v, want one %q", f.calls, tc.wantCall)
+			}
+			// A user that does not exist is success, and says so.
+			a := annotations.Annotations(annos)
+			if got := a.Contains(&v2.ResourceDoesNotExist{}); got != (tc.wantCall == "") {
+				t.Errorf("ResourceDoesNotExist = %v, want %v", got, tc.wantCall == "")
 			}
 		})
 	}
@@ -438,9 +447,11 @@ func TestCapabilities(t *testing.T) {
 			caps[rc.GetResourceType().GetId()] = append(caps[rc.GetResourceType().GetId()], c.String())
 		}
 	}
+	// System Administrators are read-only: synced, never provisioned.
 	want := map[string][]string{
-		"role": {"CAPABILITY_SYNC", "CAPABILITY_PROVISION"},
-		"user": {"CAPABILITY_SYNC", "CAPABILITY_ACCOUNT_PROVISIONING", "CAPABILITY_RESOURCE_DELETE"},
+		"role":        {"CAPABILITY_SYNC", "CAPABILITY_TARGETED_SYNC", "CAPABILITY_PROVISION"},
+		"system_role": {"CAPABILITY_SYNC", "CAPABILITY_TARGETED_SYNC"},
+		"user":        {"CAPABILITY_SYNC", "CAPABILITY_TARGETED_SYNC", "CAPABILITY_ACCOUNT_PROVISIONING", "CAPABILITY_RESOURCE_DELETE"},
 	}
 	for k := range caps {
 		slices.Sort(caps[k])

@@ -1,6 +1,7 @@
 // Package batonsync is ninjaops' baton-sdk connector: NinjaOne users and
-// user roles as baton resources, role membership as grants, and the
-// provisioning ConductorOne drives (grant, revoke, create account, delete).
+// user roles as baton resources, role membership as grants, System
+// Administrators as read-only access, and the provisioning ConductorOne
+// drives (grant, revoke, create account, delete).
 //
 // Every syncer is a view over one ninjaone.Snapshot, read once per sync, so
 // a sync makes the same fixed number of requests as `ninjaops plan` whatever

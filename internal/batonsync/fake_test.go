@@ -195,24 +195,28 @@ func (f *fakeClient) RemoveRoleMembers(ctx context.Context, roleID int32, userID
 }
 
 // smallTenant is a tenant with one of everything that matters: a System
-// Administrator, a protected vendor account, a disabled user, technicians
-// and end users, a role of each type, an empty role.
+// Administrator, a protected vendor account, a disabled user, pending and
+// expired invitations, technicians and end users, a role of each type, an
+// empty role, and a technician and an end-user role of the same name.
 func smallTenant() ninjaone.Snapshot {
 	return ninjaone.Snapshot{
 		Technicians: []ninjaone.User{
 			{ID: 1, FirstName: "Root", LastName: "Admin", Email: "root@example.com", Enabled: true, Administrator: true},
 			{ID: 2, FirstName: "Alice", LastName: "Tech", Email: "alice@example.com", Enabled: true},
 			{ID: 3, FirstName: "Vic", LastName: "Vendor", Email: "vic@vendor.example", Enabled: true},
-			{ID: 4, FirstName: "Dora", LastName: "Disabled", Email: "dora@example.com", Enabled: false},
+			{ID: 4, FirstName: "Dora", LastName: "Disabled", Email: "dora@example.com", Enabled: false, InvitationStatus: "EXPIRED"},
 		},
 		EndUsers: []ninjaone.User{
-			{ID: 10, FirstName: "Eve", LastName: "End", Email: "eve@example.com", Enabled: true, OrganizationID: 7},
+			{ID: 10, FirstName: "Eve", LastName: "End", Email: "eve@example.com", Enabled: true, OrganizationID: 7, InvitationStatus: "PENDING"},
+			{ID: 12, FirstName: "Hal", LastName: "Helpdesk", Email: "hal@customer.example", Enabled: true, OrganizationID: 7, InvitationStatus: "REGISTERED"},
 			{ID: 11, FirstName: "Frank", LastName: "End", Email: "frank@example.com", Enabled: true, OrganizationID: 8},
 		},
 		Roles: []ninjaone.Role{
 			{ID: 100, Name: "Helpdesk", Type: ninjaone.Technician, Description: "first line", Members: []ninjaone.RoleMember{{ID: 2}, {ID: 3}, {ID: 1}}},
 			{ID: 101, Name: "Portal", Type: ninjaone.EndUser, Members: []ninjaone.RoleMember{{ID: 10}}},
 			{ID: 102, Name: "Empty", Type: ninjaone.Technician},
+			// An end-user role that shares a technician role's name.
+			{ID: 103, Name: "Helpdesk", Type: ninjaone.EndUser, Members: []ninjaone.RoleMember{{ID: 12}}},
 		},
 	}
 }

@@ -22,8 +22,9 @@ import (
 type roleSyncer struct{ c *Connector }
 
 var (
-	_ connectorbuilder.ResourceSyncerV2      = (*roleSyncer)(nil)
-	_ connectorbuilder.ResourceProvisionerV2 = (*roleSyncer)(nil)
+	_ connectorbuilder.ResourceSyncerV2              = (*roleSyncer)(nil)
+	_ connectorbuilder.ResourceProvisionerV2         = (*roleSyncer)(nil)
+	_ connectorbuilder.ResourceTargetedSyncerLimited = (*roleSyncer)(nil)
 )
 
 func (r *roleSyncer) ResourceType(context.Context) *v2.ResourceType { return roleResourceType }
@@ -42,8 +43,37 @@ func (r *roleSyncer) List(ctx context.Context, _ *v2.ResourceId, opts resource.S
 	})
 }
 
-func (r *roleSyncer) Entitlements(_ context.Context, role *v2.Resource, _ resource.SyncOpAttrs) ([]*v2.Entitlement, *resource.SyncOpResults, error) {
-	return []*v2.Entitlement{memberEntitlement(role)}, nil, nil
+// Get serves a targeted sync (--sync-resources role:12). Roles list their
+// entitlements and grants by type, so the SDK syncs the role alone.
+func (r *roleSyncer) Get(ctx context.Context, id *v2.ResourceId, _ *v2.ResourceId) (*v2.Resource, annotations.Annotations, error) {
+	roleID, err := parseID(id, roleType)
+	if err != nil {
+		return nil, nil, rpcError(codes.InvalidArgument, err)
+	}
+	st, err := r.c.forGet(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	role, _, ok := st.role(roleID)
+	if !ok {
+		return nil, nil, rpcError(codes.NotFound, errNoSuchResource(id))
+	}
+	res, err := roleResource(role)
+	return res, nil, err
+}
+
+func (r *roleSyncer) Entitlements(ctx context.Context, role *v2.Resource, opts resource.SyncOpAttrs) ([]*v2.Entitlement, *resource.SyncOpResults, error) {
+	typ := roleTypeOf(role)
+	if id, err := parseID(role.GetId(), roleType); err == nil {
+		st, err := r.c.forSync(ctx, opts.SyncID)
+		if err != nil {
+			return nil, nil, err
+		}
+		if live, _, ok := st.role(id); ok {
+			typ = live.Type
+		}
+	}
+	return []*v2.Entitlement{memberEntitlement(role, typ)}, nil, nil
 }
 
 // Grants lists the role's members from the snapshot, a page at a time, so
@@ -126,9 +156,16 @@ func (r *roleSyncer) Grant(ctx context.Context, principal *v2.Resource, ent *v2.
 	if !t.userOK {
 		return nil, nil, rpcError(codes.NotFound, fmt.Errorf("user %d does not exist in NinjaOne any more; sync again", t.user.ID))
 	}
-	if t.role.Type.Valid() && t.role.Type != t.user.UserType {
-		return nil, nil, rpcError(codes.InvalidArgument, fmt.Errorf("cannot add user %d (%s) to role %d %q: the role is for %ss and the user is %s",
-			t.user.ID, t.user.Email, t.role.ID, t.role.Name, describeType(t.role.Type), withArticle(describeType(t.user.UserType))))
+	// A technician role takes technicians and an end-user role end users;
+	// NinjaOne's own answer to a mismatch is not documented, so it is never
+	// sent.
+	switch {
+	case !t.role.Type.Valid():
+		return nil, nil, rpcError(codes.InvalidArgument, fmt.Errorf("cannot add user %d (%s) to role %d %q: NinjaOne did not say whether it is a technician or an end-user role (type %q), so whether the user may join it cannot be checked",
+			t.user.ID, t.user.Email, t.role.ID, t.role.Name, t.role.Type))
+	case t.role.Type != t.user.UserType:
+		return nil, nil, rpcError(codes.InvalidArgument, fmt.Errorf("cannot add user %d (%s) to role %d %q: it is %s, which takes %ss only, and the user is %s",
+			t.user.ID, t.user.Email, t.role.ID, t.role.Name, withArticle(roleKind(t.role.Type)), describeType(t.role.Type), withArticle(describeType(t.user.UserType))))
 	}
 	roleRes, err := roleResource(t.role)
 	if err != nil {
@@ -201,7 +238,7 @@ func (r *roleSyncer) EntitlementsForResourceType(ctx context.Context, _ string, 
 	}
 	out := make([]*v2.Entitlement, 0, len(roles))
 	for _, role := range roles {
-		out = append(out, memberEntitlement(role))
+		out = append(out, memberEntitlement(role, roleTypeOf(role)))
 	}
 	return out, res, nil
 }

@@ -191,12 +191,20 @@ type SyncOptions struct {
 	Engine Engine // for a new file; "" is SQLite
 	// Progress, when set, is called after every page the syncer stores.
 	Progress func(*sdksync.Progress)
+	// SkipEntitlementsAndGrants syncs the resources only.
+	SkipEntitlementsAndGrants bool
+	// ResourceTypes limits the sync to these resource types; empty is all.
+	ResourceTypes []string
+	// Resources, when set, makes a partial sync of just these resources
+	// (see ParseResourceRef).
+	Resources []*v2.ResourceId
 }
 
 // Summary is what a sync wrote, read back from the file's own statistics.
 type Summary struct {
 	File            string
 	Engine          Engine
+	SyncType        string // full, partial or resources_only
 	Resources       int64
 	ResourcesByType map[string]int64
 	Entitlements    int64
@@ -222,6 +230,23 @@ func (s *Server) Sync(ctx context.Context, opts SyncOptions) (sum Summary, err e
 	if opts.Progress != nil {
 		syncOpts = append(syncOpts, sdksync.WithProgressHandler(opts.Progress))
 	}
+	for _, typ := range opts.ResourceTypes {
+		if !knownResourceType(typ) {
+			return Summary{}, fmt.Errorf("resource type %q: want one of %s", typ, strings.Join(resourceTypeIDs(), ", "))
+		}
+	}
+	if len(opts.ResourceTypes) > 0 {
+		syncOpts = append(syncOpts, sdksync.WithSyncResourceTypes(opts.ResourceTypes))
+	}
+	if len(opts.Resources) > 0 {
+		targets := make([]*v2.Resource, 0, len(opts.Resources))
+		for _, id := range opts.Resources {
+			targets = append(targets, v2.Resource_builder{Id: id}.Build())
+		}
+		syncOpts = append(syncOpts, sdksync.WithTargetedSyncResources(targets))
+	}
+	// After the targets: the SDK keeps a partial sync partial.
+	syncOpts = append(syncOpts, sdksync.WithSkipEntitlementsAndGrants(opts.SkipEntitlementsAndGrants))
 	syncer, err := sdksync.NewSyncer(ctx, s.client, syncOpts...)
 	if err != nil {
 		return Summary{}, fmt.Errorf("starting the sync to %s: %w", opts.File, err)
@@ -253,7 +278,16 @@ func (s *Server) summarize(ctx context.Context, file string) (Summary, error) {
 	}
 	defer store.Close(ctx)
 	sum.Engine = Engine(store.Metadata().Engine)
-	st, err := store.SyncMeta().StatsV2(ctx, connectorstore.SyncTypeFull, "")
+	// The sync just finished is the latest of any type: full, partial
+	// (--sync-resources) or resources only.
+	run, err := store.SyncMeta().LatestFinishedSyncOfAnyType(ctx)
+	if err != nil {
+		return sum, fmt.Errorf("reading back %s: %w", file, err)
+	}
+	if run != nil {
+		sum.SyncType = string(run.Type)
+	}
+	st, err := store.SyncMeta().StatsV2(ctx, connectorstore.SyncTypeAny, "")
 	if err != nil {
 		return sum, fmt.Errorf("reading back %s: %w", file, err)
 	}
@@ -271,23 +305,43 @@ type Outcome struct {
 	Changed bool
 	// Resource is the account's resource id ("user:56") for CreateAccount.
 	Resource string
+	// Absent says Delete found no such user: nothing was deleted.
+	Absent bool
 }
 
 // Grant adds principal ("user:34") to entitlement ("role:12:member"),
 // looking both up in file, the c1z of an earlier sync.
+// Both must be in file: an id that is not is a *NotInFileError, a file
+// that cannot be read a *FileError, each before NinjaOne is asked anything.
 func (s *Server) Grant(ctx context.Context, file, entitlementID, principal string) (Outcome, error) {
 	typ, id, err := splitResourceID(principal)
 	if err != nil {
+		return Outcome{}, err
+	}
+	if strings.HasPrefix(entitlementID, systemRoleType+":") {
+		return Outcome{}, errAdminsReadOnly
+	}
+	if err := s.lookUp(ctx, file, []string{entitlementID}, []*v2.ResourceId{v2.ResourceId_builder{ResourceType: typ, Resource: id}.Build()}, nil); err != nil {
 		return Outcome{}, err
 	}
 	return s.provision(ctx, provisioner.NewGranter(s.client, file, entitlementID, id, typ))
 }
 
 // Revoke removes the grant grantID ("role:12:member:user:34"), looked up in
-// file.
+// file as Grant looks its ids up.
 func (s *Server) Revoke(ctx context.Context, file, grantID string) (Outcome, error) {
+	if strings.HasPrefix(grantID, systemRoleType+":") {
+		return Outcome{}, errAdminsReadOnly
+	}
+	if err := s.lookUp(ctx, file, nil, nil, []string{grantID}); err != nil {
+		return Outcome{}, err
+	}
 	return s.provision(ctx, provisioner.NewRevoker(s.client, file, grantID))
 }
+
+// errAdminsReadOnly refuses a grant or revoke of System Administrator
+// access, which the connector lists but has no way to change.
+var errAdminsReadOnly = refused(errors.New("System Administrators are read-only: NinjaOne's API can neither make nor unmake a System Administrator; change it in NinjaOne's console"))
 
 // CreateAccount creates a user with email and profile (see the connector's
 // CreateAccount for the profile's keys).
@@ -363,6 +417,16 @@ func (r *replies) outcome() Outcome {
 		case *v2.GrantManagerServiceRevokeResponse:
 			annos := annotations.Annotations(m.GetAnnotations())
 			out.Changed = !annos.Contains(&v2.GrantAlreadyRevoked{})
+		case *v2.DeleteResourceResponse:
+			annos := annotations.Annotations(m.GetAnnotations())
+			if annos.Contains(&v2.ResourceDoesNotExist{}) {
+				out.Changed, out.Absent = false, true
+			}
+		case *v2.DeleteResourceV2Response:
+			annos := annotations.Annotations(m.GetAnnotations())
+			if annos.Contains(&v2.ResourceDoesNotExist{}) {
+				out.Changed, out.Absent = false, true
+			}
 		case *v2.CreateAccountResponse:
 			var res *v2.Resource
 			switch {

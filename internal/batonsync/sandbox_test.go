@@ -31,8 +31,8 @@ func handTenant() *sandbox.Tenant {
 			{ID: 1, FirstName: "Root", LastName: "Admin", Email: "root@example.com", UserType: ninjaone.Technician, Administrator: true, Enabled: true},
 			{ID: 2, FirstName: "Alice", LastName: "Tech", Email: "alice@example.com", UserType: ninjaone.Technician, Enabled: true},
 			{ID: 3, FirstName: "Vic", LastName: "Vendor", Email: "vic@vendor.example", UserType: ninjaone.Technician, Enabled: true},
-			{ID: 4, FirstName: "Dora", LastName: "Disabled", Email: "dora@example.com", UserType: ninjaone.Technician, Enabled: false},
-			{ID: 10, FirstName: "Eve", LastName: "End", Email: "eve@example.com", UserType: ninjaone.EndUser, OrganizationID: 7, Enabled: true},
+			{ID: 4, FirstName: "Dora", LastName: "Disabled", Email: "dora@example.com", UserType: ninjaone.Technician, Enabled: false, InvitationStatus: "EXPIRED"},
+			{ID: 10, FirstName: "Eve", LastName: "End", Email: "eve@example.com", UserType: ninjaone.EndUser, OrganizationID: 7, Enabled: true, InvitationStatus: "PENDING"},
 			{ID: 11, FirstName: "Frank", LastName: "End", Email: "frank@example.com", UserType: ninjaone.EndUser, OrganizationID: 8, Enabled: true},
 		},
 		Roles: []sandbox.Role{
@@ -103,7 +103,7 @@ func tenantSnapshot(tn *sandbox.Tenant) ninjaone.Snapshot {
 	var s ninjaone.Snapshot
 	for _, u := range tn.Users {
 		nu := ninjaone.User{ID: u.ID, FirstName: u.FirstName, LastName: u.LastName, Email: u.Email, Enabled: u.Enabled,
-			Administrator: u.Administrator, OrganizationID: u.OrganizationID, UserType: u.UserType}
+			Administrator: u.Administrator, OrganizationID: u.OrganizationID, UserType: u.UserType, InvitationStatus: u.InvitationStatus}
 		if u.UserType == ninjaone.Technician {
 			s.Technicians = append(s.Technicians, nu)
 		} else {
@@ -184,7 +184,7 @@ func TestSandboxSync(t *testing.T) {
 			if d := cmp.Diff(want, got); d != "" {
 				t.Errorf("file contents (-want +got):\n%s", d)
 			}
-			if sum.Resources != int64(len(tenant.Users)+len(tenant.Roles)) || sum.Grants != int64(len(want.Grants)) {
+			if sum.Resources != int64(len(tenant.Users)+len(tenant.Roles)+1) || sum.Grants != int64(len(want.Grants)) {
 				t.Errorf("summary %+v; tenant has %d users, %d roles, %d memberships", sum, len(tenant.Users), len(tenant.Roles), len(want.Grants))
 			}
 		})

@@ -25,6 +25,9 @@ type state struct {
 	// known users, sorted. A member the user lists do not know would be a
 	// grant to a principal the file does not hold, so it is left out.
 	members [][]int32
+	// admins holds the ids of the System Administrators, sorted. Only
+	// technicians can be one: the end-user list has no such field.
+	admins []int32
 }
 
 func newState(snap *ninjaone.Snapshot) *state {
@@ -47,6 +50,9 @@ func newState(snap *ninjaone.Snapshot) *state {
 	slices.SortStableFunc(st.users, func(a, b ninjaone.User) int { return cmpInt32(a.ID, b.ID) })
 	for i, u := range st.users {
 		st.userByID[u.ID] = i
+		if u.Administrator && u.UserType == ninjaone.Technician {
+			st.admins = append(st.admins, u.ID)
+		}
 	}
 
 	st.roles = slices.Clone(snap.Roles)

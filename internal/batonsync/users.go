@@ -19,9 +19,10 @@ import (
 type userSyncer struct{ c *Connector }
 
 var (
-	_ connectorbuilder.ResourceSyncerV2  = (*userSyncer)(nil)
-	_ connectorbuilder.AccountManagerV2  = (*userSyncer)(nil)
-	_ connectorbuilder.ResourceDeleterV2 = (*userSyncer)(nil)
+	_ connectorbuilder.ResourceSyncerV2              = (*userSyncer)(nil)
+	_ connectorbuilder.AccountManagerV2              = (*userSyncer)(nil)
+	_ connectorbuilder.ResourceDeleterV2             = (*userSyncer)(nil)
+	_ connectorbuilder.ResourceTargetedSyncerLimited = (*userSyncer)(nil)
 )
 
 func (u *userSyncer) ResourceType(context.Context) *v2.ResourceType { return userResourceType }
@@ -38,6 +39,24 @@ func (u *userSyncer) List(ctx context.Context, _ *v2.ResourceId, opts resource.S
 		}
 		return res, nil
 	})
+}
+
+// Get serves a targeted sync (--sync-resources user:34).
+func (u *userSyncer) Get(ctx context.Context, id *v2.ResourceId, _ *v2.ResourceId) (*v2.Resource, annotations.Annotations, error) {
+	userID, err := parseID(id, userType)
+	if err != nil {
+		return nil, nil, rpcError(codes.InvalidArgument, err)
+	}
+	st, err := u.c.forGet(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	user, ok := st.user(userID)
+	if !ok {
+		return nil, nil, rpcError(codes.NotFound, errNoSuchResource(id))
+	}
+	res, err := userResource(user)
+	return res, nil, err
 }
 
 // Users hold no entitlements and no grants: membership is listed from the
@@ -109,8 +128,8 @@ func (u *userSyncer) CreateAccount(ctx context.Context, info *v2.AccountInfo, _ 
 }
 
 // Delete deletes a user through the endpoint of its type, unless it is
-// protected. A user that no longer exists is success: the end state is the
-// one asked for.
+// protected. A user that does not exist is success, since the end state is
+// the one asked for, with the ResourceDoesNotExist annotation.
 func (u *userSyncer) Delete(ctx context.Context, id *v2.ResourceId, _ *v2.ResourceId) (annotations.Annotations, error) {
 	if err := u.c.checkProvisioning(); err != nil {
 		return nil, err
@@ -125,7 +144,10 @@ func (u *userSyncer) Delete(ctx context.Context, id *v2.ResourceId, _ *v2.Resour
 	}
 	user, ok := st.user(userID)
 	if !ok {
-		return nil, nil
+		// Success, so that a retried delete (its first answer lost) is
+		// not a failure; the annotation lets a caller that asked about
+		// a user that never existed say so.
+		return annotations.New(&v2.ResourceDoesNotExist{}), nil
 	}
 	if why := u.c.protect.reason(user); why != "" {
 		return nil, refused(fmt.Errorf("refusing to delete user %d (%s): %s", user.ID, user.Email, why))
