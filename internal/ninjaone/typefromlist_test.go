@@ -23,6 +23,8 @@ func TestSnapshotTakesOnlyWhatTheListsImply(t *testing.T) {
 		case "/v2/user/end-users":
 			io.WriteString(w, `[{"id":2,"uid":"u2","enabled":true,"firstName":"Eve","lastName":"E","email":"eve@example.com","phone":null,"organizationId":3,"fullPortalAccess":false},`+
 				`{"id":3,"enabled":false,"firstName":"Mal","lastName":"M","email":"mal@example.com","organizationId":3,"userType":"TECHNICIAN","administrator":true}]`)
+		case "/v2/users":
+			io.WriteString(w, `[{"id":1},{"id":2},{"id":3}]`)
 		case "/v2/user/roles":
 			io.WriteString(w, `[{"id":10,"name":"A","type":"TECHNICIAN","members":[]},{"id":11,"name":"B","type":"TECHNICIAN","members":null},{"id":12,"name":"C","type":"END_USER"}]`)
 		default:
