@@ -256,3 +256,18 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 func newTestLogger(w io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(&lockedWriter{w: w}, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }
+
+// Member emails match their users' case-insensitively, beyond ASCII too.
+func TestCheckFoldsEmailCase(t *testing.T) {
+	s := &Snapshot{
+		Technicians: []User{{ID: 1, Email: "Ünal.Öz@Example.COM"}, {ID: 2, Email: "b@example.com"}},
+		Roles:       []Role{{ID: 1, Name: "R", Members: []RoleMember{{ID: 1, Email: "ünal.öz@example.com"}, {ID: 2, Email: "B@EXAMPLE.COM"}}}},
+	}
+	if err := check(s, nil); err != nil {
+		t.Error(err)
+	}
+	s.Roles[0].Members[0].Email = "unal.oz@example.com"
+	if err := check(s, nil); err == nil || !strings.Contains(err.Error(), `role "R" lists "unal.oz@example.com" as user 1`) {
+		t.Errorf("err = %v", err)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -483,4 +484,74 @@ func TestOrganizationsPaging(t *testing.T) {
 			}
 		})
 	}
+}
+
+// BenchmarkHostileAnswers reads, through the client and over loopback,
+// answers meant to cost: 128 MB of whitespace (linear: compare its MB/s
+// with an ordinary list's), and a list that never ends (stopped at the
+// object limit: peak-heap-MB is the most the heap held meanwhile).
+//
+//	go test -run '^$' -bench HostileAnswers -benchtime 1x ./internal/ninjaone
+func BenchmarkHostileAnswers(b *testing.B) {
+	serve := func(b *testing.B, body func(w io.Writer)) *Client {
+		s := newStub(&testing.T{}, func(w http.ResponseWriter, r *http.Request) { body(w) })
+		b.Cleanup(s.srv.Close)
+		s.t = nil
+		c, err := New(Config{BaseURL: s.srv.URL, ClientID: "id", ClientSecret: stubSecret, Retry: RetryPolicy{MaxAttempts: 1}})
+		if err != nil {
+			b.Fatal(err)
+		}
+		return c
+	}
+	b.Run("whitespace=128MB", func(b *testing.B) {
+		chunk := []byte(strings.Repeat(" \n\t\r", 1<<18)) // 1 MiB
+		c := serve(b, func(w io.Writer) {
+			io.WriteString(w, "[")
+			for range 128 {
+				w.Write(chunk)
+			}
+			io.WriteString(w, "]")
+		})
+		b.SetBytes(128 << 20)
+		for b.Loop() {
+			if err := list(context.Background(), c, "/v2/user/technicians", nil, new([]User)); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("endless-list", func(b *testing.B) {
+		elem := []byte(strings.Repeat(`{"id":1},`, 1<<14))
+		c := serve(b, func(w io.Writer) {
+			io.WriteString(w, "[")
+			for {
+				if _, err := w.Write(elem); err != nil {
+					return
+				}
+			}
+		})
+		var peak atomic.Uint64
+		stop := make(chan struct{})
+		go func() {
+			var m runtime.MemStats
+			for {
+				select {
+				case <-stop:
+					return
+				case <-time.After(5 * time.Millisecond):
+				}
+				runtime.ReadMemStats(&m)
+				if m.HeapInuse > peak.Load() {
+					peak.Store(m.HeapInuse)
+				}
+			}
+		}()
+		for b.Loop() {
+			err := list(context.Background(), c, "/v2/user/technicians", nil, new([]User))
+			if !errors.Is(err, errTooLarge) && !strings.Contains(fmt.Sprint(err), "objects") {
+				b.Fatalf("err = %v", err)
+			}
+		}
+		close(stop)
+		b.ReportMetric(float64(peak.Load())/(1<<20), "peak-heap-MB")
+	})
 }
