@@ -20,7 +20,7 @@ import (
 // stub is a hostile-or-friendly NinjaOne stand-in: a token endpoint that
 // counts fetches and a /v2 handler chosen by the test.
 type stub struct {
-	t      *testing.T
+	t      testing.TB
 	srv    *httptest.Server
 	tokens atomic.Int32
 	// tokenHandler overrides the token endpoint when set.
@@ -34,7 +34,7 @@ type stub struct {
 
 const stubSecret = "s3cr3t-do-not-print"
 
-func newStub(t *testing.T, api http.HandlerFunc) *stub {
+func newStub(t testing.TB, api http.HandlerFunc) *stub {
 	t.Helper()
 	s := &stub{t: t, api: api}
 	s.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

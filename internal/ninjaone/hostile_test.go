@@ -494,13 +494,9 @@ func TestOrganizationsPaging(t *testing.T) {
 //	go test -run '^$' -bench HostileAnswers -benchtime 1x ./internal/ninjaone
 func BenchmarkHostileAnswers(b *testing.B) {
 	serve := func(b *testing.B, body func(w io.Writer)) *Client {
-		s := newStub(&testing.T{}, func(w http.ResponseWriter, r *http.Request) { body(w) })
-		b.Cleanup(s.srv.Close)
-		s.t = nil
-		c, err := New(Config{BaseURL: s.srv.URL, ClientID: "id", ClientSecret: stubSecret, Retry: RetryPolicy{MaxAttempts: 1}})
-		if err != nil {
-			b.Fatal(err)
-		}
+		s := newStub(b, func(w http.ResponseWriter, r *http.Request) { body(w) })
+		c := s.client(nil)
+		c.retry.MaxAttempts = 1
 		return c
 	}
 	b.Run("whitespace=128MB", func(b *testing.B) {
