@@ -122,14 +122,17 @@ var aliceJSON = []User{{ID: 7, Email: "alice@example.com", FirstName: "Alice", U
 
 func okUsers(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, aliceJSON) }
 
-func TestReadRetriesTransientAnswers(t *testing.T) {
-	html := func(status int) http.HandlerFunc {
-		return func(w http.ResponseWriter, r *http.Request) {
-			w.Header().Set("Content-Type", "text/html")
-			w.WriteHeader(status)
-			io.WriteString(w, "<html><body>Too many requests, slow down</body></html>")
-		}
+// htmlPage answers with a throttling page, as NinjaOne is said to.
+func htmlPage(status int) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		w.WriteHeader(status)
+		io.WriteString(w, "<html><body>Too many requests, slow down</body></html>")
 	}
+}
+
+func TestReadRetriesTransientAnswers(t *testing.T) {
+	html := htmlPage
 	tests := []struct {
 		name  string
 		first http.HandlerFunc
@@ -356,6 +359,14 @@ func TestErrorShapes(t *testing.T) {
 			nil, nil, []string{"bad token [REDACTED]"}},
 		{"forbidden", 403, `{"resultCode":"FORBIDDEN","errorMessage":"Forbidden"}`,
 			[]error{ErrForbidden}, nil, []string{"monitoring scope"}},
+		// The auth errors observed on us2 say what is wrong.
+		{"missing_header", 400, `{"error":"missing_header","error_description":"Missing Authorization header","error_code":2}`, nil, nil,
+			[]string{"400 Bad Request: Missing Authorization header (missing_header, error_code 2) [request id req-42]; NinjaOne received the call without its Authorization header: something between ninjaops and NinjaOne (a proxy or gateway) removed it"}},
+		{"invalid_header", 400, `{"error":"invalid_header","error_description":"Malformed Authorization header","error_code":1}`, nil, nil,
+			[]string{"400 Bad Request: Malformed Authorization header (invalid_header, error_code 1) [request id req-42]; NinjaOne could not read the call's Authorization header: something between ninjaops and NinjaOne (a proxy or gateway) changed it"}},
+		{"not_authenticated after a fresh token", 401, `{"error":"not_authenticated","error_description":"Invalid credentials","error_code":10}`,
+			[]error{ErrUnauthorized}, nil,
+			[]string{"401 Unauthorized: Invalid credentials (not_authenticated, error_code 10) [request id req-42]; NinjaOne refused the token even after a new one was fetched: check that the client app belongs to 127.0.0.1"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -384,8 +395,9 @@ func TestErrorShapes(t *testing.T) {
 					t.Errorf("error %q does not mention %q", err, w)
 				}
 			}
-			if n := len(s.requests()); n != 1 {
-				t.Errorf("a %d was sent %d times, want once", tt.status, n)
+			// Once, and a 401 once more with a fresh token.
+			if n, want := len(s.requests()), 1+btoi(tt.status == http.StatusUnauthorized); n != want {
+				t.Errorf("a %d was sent %d times, want %d", tt.status, n, want)
 			}
 		})
 	}
@@ -744,4 +756,11 @@ func TestListsRefuseNullEmptyAnd204(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "want a JSON array") {
 		t.Errorf("object: err = %v", err)
 	}
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
