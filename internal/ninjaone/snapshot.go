@@ -79,12 +79,17 @@ func (c *Client) snapshot(ctx context.Context, opts SnapshotOptions) (*Snapshot,
 // typeFromList sets each user's type from the list it was read from. The
 // spec's objects are not supersets of one another: an EndUser has no
 // userType and no administrator key, so a user's type is known only from
-// its list, and a key the spec does not put on the object is not believed.
+// its list, and a key the spec does not put on the object is not believed:
+// an end user's administrator and notify/permit-all-clients flags, a
+// technician's organization and portal access.
 func typeFromList(users []User, t UserType) {
 	for i := range users {
-		users[i].UserType = t
+		u := &users[i]
+		u.UserType = t
 		if t == EndUser {
-			users[i].Administrator = false
+			u.Administrator, u.NotifyAllClients, u.PermitAllClients = false, false, false
+		} else {
+			u.OrganizationID, u.FullPortalAccess = 0, false
 		}
 	}
 }
