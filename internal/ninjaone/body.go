@@ -110,6 +110,7 @@ type scanner struct {
 	mark  int
 	flush func() error
 	eof   bool
+	full  bool  // the last read filled the buffer
 	err   error // a read error other than EOF, sticky
 	// items counts the objects decoded so far, against limits.items.
 	items int
@@ -120,7 +121,9 @@ type scanner struct {
 }
 
 func newScanner(r io.Reader, lim limits) *scanner {
-	return &scanner{r: &cappedReader{r: r, left: lim.body, limit: lim.body}, lim: lim, buf: make([]byte, lim.chunk+1), mark: -1}
+	// A small answer needs a small buffer; a large one grows it to a
+	// chunk (see fill).
+	return &scanner{r: &cappedReader{r: r, left: lim.body, limit: lim.body}, lim: lim, buf: make([]byte, min(16<<10, lim.chunk)+1), mark: -1}
 }
 
 // fill reads more of the body, keeping only the byte before pos (a
@@ -143,15 +146,17 @@ func (s *scanner) fill() bool {
 	}
 	// The last byte stays free, so that a chunk whose last element ends
 	// the buffered data can still be framed in place (see chunked.flush).
-	if s.end >= len(s.buf)-1 {
-		// Only an element being scanned fills the buffer, and an element
-		// is bounded by limits.value.
+	// The buffer grows when an element being scanned fills it (an element
+	// is bounded by limits.value), or up to a chunk while the answer keeps
+	// filling it.
+	if s.end >= len(s.buf)-1 || (s.full && len(s.buf) <= s.lim.chunk) {
 		nb := make([]byte, 2*len(s.buf))
 		copy(nb, s.buf[:s.end])
 		s.buf = nb
 	}
 	for {
 		n, err := s.r.Read(s.buf[s.end : len(s.buf)-1])
+		s.full = s.end+n == len(s.buf)-1
 		s.end += n
 		if err == io.EOF {
 			s.eof = true
