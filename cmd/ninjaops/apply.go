@@ -15,6 +15,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/ninjaops/ninjaops/internal/apply"
+	"github.com/ninjaops/ninjaops/internal/ninjaone"
 	"github.com/ninjaops/ninjaops/internal/plan"
 )
 
@@ -121,6 +122,12 @@ func runApply(c *cli.Context, e *env) error {
 			fmt.Fprintln(e.stdout, "No changes.")
 		}
 		return nil
+	}
+
+	// A token that cannot write is refused before the first write, not by
+	// a 403 on each change.
+	if err := client.RequireScope(c.Context, ninjaone.ScopeManagement); err != nil {
+		return fmt.Errorf("refusing to apply, nothing was changed: %w", err)
 	}
 
 	maxDel, maxPct := guardLimits(c, d)

@@ -47,6 +47,7 @@ func fakeTenantFailing(t *testing.T, fail string) *httptest.Server {
 	mux.HandleFunc("GET /v2/user/technicians", reply(live.Technicians))
 	mux.HandleFunc("GET /v2/user/end-users", reply(live.EndUsers))
 	mux.HandleFunc("GET /v2/user/roles", reply(live.Roles))
+	mux.HandleFunc("GET /v2/users", reply(append(live.Technicians, live.EndUsers...)))
 	mux.HandleFunc("GET /v2/organizations", reply(live.Organizations))
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == fail {

@@ -55,4 +55,5 @@ func (offline) AddRoleMembers(context.Context, int32, []int32) error { return er
 func (offline) RemoveRoleMembers(context.Context, int32, []int32) error {
 	return errOffline
 }
-func (offline) Validate(context.Context) error { return errOffline }
+func (offline) Validate(context.Context) error             { return errOffline }
+func (offline) RequireScope(context.Context, string) error { return errOffline }

@@ -18,6 +18,9 @@ type Client interface {
 	AddRoleMembers(ctx context.Context, roleID int32, userIDs []int32) error
 	RemoveRoleMembers(ctx context.Context, roleID int32, userIDs []int32) error
 	Validate(ctx context.Context) error
+	// RequireScope fails when the token cannot carry scope; provisioning
+	// asks it for ninjaone.ScopeManagement before its first write.
+	RequireScope(ctx context.Context, scope string) error
 }
 
 var _ Client = (*ninjaone.Client)(nil)

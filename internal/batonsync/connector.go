@@ -133,8 +133,13 @@ func (c *Connector) forGet(ctx context.Context) (*state, error) {
 }
 
 // fresh reads NinjaOne now. Provisioning decides from live data, never from
-// a sync's snapshot or the c1z, which may be hours old.
+// a sync's snapshot or the c1z, which may be hours old. Only provisioning
+// calls it, before its first write, so it is also where a token that
+// cannot write (no management scope) is refused.
 func (c *Connector) fresh(ctx context.Context) (*state, error) {
+	if err := c.client.RequireScope(ctx, ninjaone.ScopeManagement); err != nil {
+		return nil, explain(err)
+	}
 	return c.read(ctx)
 }
 

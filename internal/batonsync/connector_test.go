@@ -257,6 +257,65 @@ func TestRevoke(t *testing.T) {
 	}
 }
 
+// A role NinjaOne listed without its members may hold the user: a revoke
+// is sent, not answered "already revoked".
+func TestRevokeFromARoleOfUnknownMembership(t *testing.T) {
+	snap := smallTenant()
+	snap.Roles[0].Members, snap.Roles[0].MembersUnknown = nil, true
+	f := newFake(snap)
+	c := newTestConnector(t, f, Config{Provisioning: true})
+	principal, ent := grantArgs("100", "2")
+	annos, err := (&roleSyncer{c: c}).Revoke(context.Background(), v2.Grant_builder{Id: "x", Entitlement: ent, Principal: principal}.Build())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a := annotations.Annotations(annos); a.Contains(&v2.GrantAlreadyRevoked{}) || f.count("RemoveRoleMembers") != 1 {
+		t.Errorf("annotations %v, %d removals; want the removal sent", annos, f.count("RemoveRoleMembers"))
+	}
+}
+
+// Every provisioning call asks for the management scope before it reads or
+// writes anything, and a token without it is refused with the client's
+// message, which names the scope and the setting to change.
+func TestProvisioningNeedsTheManagementScope(t *testing.T) {
+	scopeErr := &ninjaone.ScopeError{Scope: ninjaone.ScopeManagement, Asked: []string{"monitoring", "management"}, Granted: []string{"monitoring"}}
+	ctx := context.Background()
+	calls := map[string]func(c *Connector) error{
+		"grant": func(c *Connector) error {
+			principal, ent := grantArgs("102", "2")
+			_, _, err := (&roleSyncer{c: c}).Grant(ctx, principal, ent)
+			return err
+		},
+		"revoke": func(c *Connector) error {
+			principal, ent := grantArgs("100", "2")
+			_, err := (&roleSyncer{c: c}).Revoke(ctx, v2.Grant_builder{Id: "x", Entitlement: ent, Principal: principal}.Build())
+			return err
+		},
+		"create-account": func(c *Connector) error {
+			profile, _ := structpb.NewStruct(map[string]any{"firstName": "Ada", "lastName": "Lovelace", "organizationId": 7})
+			_, _, _, err := (&userSyncer{c: c}).CreateAccount(ctx, v2.AccountInfo_builder{Login: "ada@example.com", Profile: profile}.Build(), nil)
+			return err
+		},
+		"delete": func(c *Connector) error {
+			_, err := (&userSyncer{c: c}).Delete(ctx, v2.ResourceId_builder{ResourceType: "user", Resource: "2"}.Build(), nil)
+			return err
+		},
+	}
+	for name, call := range calls {
+		t.Run(name, func(t *testing.T) {
+			f := newFake(smallTenant())
+			f.fail["RequireScope management"] = scopeErr
+			err := call(newTestConnector(t, f, Config{Provisioning: true}))
+			if status.Code(err) != codes.PermissionDenied || !strings.Contains(err.Error(), "needs the management scope") || !strings.Contains(err.Error(), "Client app IDs") {
+				t.Errorf("err = %v, want PermissionDenied naming the scope and the client app setting", err)
+			}
+			if f.total() != 1 {
+				t.Errorf("calls %v, want only the scope check", f.calls)
+			}
+		})
+	}
+}
+
 func TestDelete(t *testing.T) {
 	for _, tc := range []struct {
 		name     string

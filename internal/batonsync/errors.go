@@ -41,6 +41,9 @@ func explain(err error) error {
 }
 
 func classify(err error) (codes.Code, string) {
+	if errors.Is(err, ninjaone.ErrMissingScope) {
+		return codes.PermissionDenied, "wrong scope"
+	}
 	var ae *ninjaone.APIError
 	if !errors.As(err, &ae) {
 		return codes.Unknown, ""

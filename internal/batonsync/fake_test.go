@@ -80,6 +80,12 @@ func (f *fakeClient) Validate(ctx context.Context) error {
 	return err
 }
 
+func (f *fakeClient) RequireScope(ctx context.Context, scope string) error {
+	err := f.enter("RequireScope " + scope)
+	f.mu.Unlock()
+	return err
+}
+
 func (f *fakeClient) findUser(email string) bool {
 	for _, u := range append(slices.Clone(f.snap.Technicians), f.snap.EndUsers...) {
 		if strings.EqualFold(u.Email, email) {

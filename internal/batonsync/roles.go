@@ -198,7 +198,9 @@ func (r *roleSyncer) Revoke(ctx context.Context, g *v2.Grant) (annotations.Annot
 				t.user.ID, t.user.Email, t.role.ID, t.role.Name, why))
 		}
 	}
-	if !t.userOK || !t.roleOK || !isMember(t.members, t.user.ID) {
+	// A role listed without its members may still hold the user: only a
+	// known membership can be already revoked.
+	if !t.userOK || !t.roleOK || (!isMember(t.members, t.user.ID) && !t.role.MembersUnknown) {
 		return annotations.New(&v2.GrantAlreadyRevoked{}), nil
 	}
 	if err := r.c.client.RemoveRoleMembers(ctx, t.role.ID, []int32{t.user.ID}); err != nil {

@@ -75,9 +75,12 @@ func (t *tokenCache) invalidate(tok *oauth2.Token) {
 // fetch asks the token endpoint for a token, retrying transient failures
 // under the client's retry policy.
 func (t *tokenCache) fetch(ctx context.Context) (*oauth2.Token, error) {
-	hctx := context.WithValue(ctx, oauth2.HTTPClient, t.loggedClient())
 	var tok *oauth2.Token
 	r := t.c.newRetrier(http.MethodPost, tokenPath)
+	// The budget bounds the answer's reading too, as for API calls.
+	cctx, cancel := context.WithDeadlineCause(ctx, r.start.Add(t.c.retry.MaxElapsed), errBudget)
+	defer cancel()
+	hctx := context.WithValue(cctx, oauth2.HTTPClient, t.loggedClient())
 	for {
 		var err error
 		tok, err = t.cfg.Token(hctx)
@@ -86,10 +89,14 @@ func (t *tokenCache) fetch(ctx context.Context) (*oauth2.Token, error) {
 				return nil, &APIError{Method: http.MethodPost, Path: tokenPath, StatusCode: http.StatusOK,
 					Hint: "the token endpoint answered without an access_token", Attempts: r.attempt}
 			}
+			t.compareScopes(tok)
 			return tok, nil
 		}
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
+		}
+		if cctx.Err() != nil {
+			return nil, fmt.Errorf("POST %s: no complete answer within the retry budget of %s (after %d attempts)", tokenPath, t.c.retry.MaxElapsed, r.attempt)
 		}
 		apiErr, transient := t.classify(err)
 		if apiErr != nil {
@@ -111,9 +118,30 @@ func (t *tokenCache) fetch(ctx context.Context) (*oauth2.Token, error) {
 		if apiErr != nil {
 			cause = apiErr
 		}
-		if werr := r.wait(ctx, retryAfter, cause); werr != nil {
+		if werr := r.wait(cctx, retryAfter, cause); werr != nil {
 			return nil, werr
 		}
+	}
+}
+
+// compareScopes warns when the token answer lists fewer scopes than were
+// asked: some regions grant the subset an app has instead of refusing the
+// call. Each piece of work checks the scope it needs (RequireScope), so a
+// plan goes ahead without management and an apply is refused.
+func (t *tokenCache) compareScopes(tok *oauth2.Token) {
+	granted, ok := grantedScopes(tok)
+	if !ok {
+		return
+	}
+	var missing []string
+	for _, s := range t.cfg.Scopes {
+		if !hasScope(granted, s) {
+			missing = append(missing, s)
+		}
+	}
+	if len(missing) > 0 {
+		t.c.log.Warn("NinjaOne granted fewer scopes than asked", "asked", strings.Join(t.cfg.Scopes, " "),
+			"granted", strings.Join(granted, " "), "missing", strings.Join(missing, " "))
 	}
 }
 
@@ -163,6 +191,12 @@ func (t *tokenCache) classify(err error) (*APIError, bool) {
 		StatusCode: re.Response.StatusCode,
 		RequestID:  re.Response.Header.Get("x-nj-request-id"),
 	}
+	if isRedirect(e.StatusCode) {
+		// Never followed (see guardedClient): it would re-post the secret.
+		loc := re.Response.Header.Get("Location")
+		r := t.c.redirectError(http.MethodPost, tokenPath, e.StatusCode, e.RequestID, loc)
+		return r, false
+	}
 	body := []byte(t.c.redact(string(re.Body)))
 	if !looksLikeJSON(body) {
 		e.Snippet = snippet(t.c.redact(string(body)))
@@ -194,6 +228,7 @@ func decodeErrorBody(body []byte, e *APIError) {
 		IncidentID       json.RawMessage `json:"incidentId"`
 		Error            string          `json:"error"`
 		ErrorDescription string          `json:"error_description"`
+		AuthCode         json.RawMessage `json:"error_code"`
 		ErrorCode        json.RawMessage `json:"errorCode"`
 		Message          string          `json:"message"`
 	}
@@ -207,6 +242,7 @@ func decodeErrorBody(body []byte, e *APIError) {
 	e.IncidentID = rawString(shape.IncidentID)
 	e.AuthError = shape.Error
 	e.AuthDescription = shape.ErrorDescription
+	e.AuthCode = rawString(shape.AuthCode)
 	e.BillingCode = rawString(shape.ErrorCode)
 	e.BillingMessage = shape.Message
 	if e.ResultCode == "" && e.ErrorMessage == "" && e.AuthError == "" && e.AuthDescription == "" &&

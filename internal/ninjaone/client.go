@@ -1,7 +1,6 @@
 package ninjaone
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -49,8 +48,8 @@ type Client struct {
 	secret    string
 	// sleep waits between attempts; tests shorten it.
 	sleep func(context.Context, time.Duration) error
-	// maxBody bounds how much of one response is read.
-	maxBody int64
+	// lim bounds what one response may cost; tests lower it.
+	lim limits
 }
 
 // New checks cfg and returns a Client. It makes no request: the first call
@@ -86,13 +85,13 @@ func New(cfg Config) (*Client, error) {
 	}
 	c := &Client{
 		base:      base,
-		hc:        hc,
+		hc:        guardedClient(hc, base),
 		log:       log,
 		retry:     cfg.Retry.withDefaults(),
 		userAgent: ua,
 		secret:    cfg.ClientSecret,
 		sleep:     sleepCtx,
-		maxBody:   1 << 30,
+		lim:       defaultLimits,
 	}
 	c.tokens = newTokenCache(c, cfg)
 	return c, nil
@@ -130,6 +129,9 @@ type call struct {
 	// has happened (out is filled as needed); otherwise body, if non-nil,
 	// replaces what is sent next (the part still to do).
 	resolve func(ctx context.Context) (done bool, body any, err error)
+	// gone, for a DELETE, re-reads whether the object is gone: a 404 is
+	// "already gone" only when it confirms it.
+	gone func(ctx context.Context) (bool, error)
 }
 
 func (k *call) write() bool { return k.method != http.MethodGet }
@@ -142,14 +144,23 @@ func (c *Client) do(ctx context.Context, k *call) error {
 		return err
 	}
 	r := c.newRetrier(k.method, k.path)
+	// The call's budget bounds all it does, the reading of every body
+	// included: a body dripped a byte at a time ends with it, not never.
+	cctx, cancel := context.WithDeadlineCause(ctx, r.start.Add(c.retry.MaxElapsed), errBudget)
+	defer cancel()
 	refreshed := false
 	// uncertain: an earlier send may have been carried out.
 	uncertain, everUncertain := false, false
+	// end is the final error of the call, marked when a write may have
+	// happened.
+	end := func(err error) error {
+		return uncertainErr(c.stopped(ctx, cctx, k, r, err), everUncertain && k.write())
+	}
 	for {
 		if uncertain && k.resolve != nil {
-			done, nb, err := k.resolve(ctx)
+			done, nb, err := k.resolve(cctx)
 			if err != nil {
-				return fmt.Errorf("%s %s: the outcome of an interrupted attempt is unknown and re-reading to check it failed: %w", k.method, k.path, err)
+				return fmt.Errorf("%s %s: the outcome of an interrupted attempt is unknown and re-reading to check it failed: %w", k.method, k.path, c.stopped(ctx, cctx, k, r, err))
 			}
 			if done {
 				c.log.Debug("interrupted write had been carried out", "method", k.method, "path", k.path)
@@ -163,49 +174,60 @@ func (c *Client) do(ctx context.Context, k *call) error {
 		}
 		uncertain = false
 
-		tok, err := c.tokens.token(ctx)
+		tok, err := c.tokens.token(cctx)
 		if err != nil {
-			return err
+			return end(err)
+		}
+		if k.write() {
+			// Refused here rather than by a 403: nothing is sent that the
+			// token cannot do.
+			if err := missingScope(c.tokens.cfg.Scopes, tok, ScopeManagement); err != nil {
+				return end(err)
+			}
 		}
 		start := time.Now()
-		resp, err := c.send(ctx, k, body, tok.AccessToken)
+		resp, err := c.send(cctx, k, body, tok.AccessToken)
 		if err != nil {
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
-			c.log.Debug("http", "method", k.method, "path", k.path, "error", c.redact(err.Error()), "duration", time.Since(start).Round(time.Millisecond).String(), "attempt", r.attempt)
-			cause := fmt.Errorf("%s %s: %s", k.method, k.path, c.redact(unwrapURLError(err).Error()))
 			if k.write() && !neverSent(err) {
 				uncertain, everUncertain = true, true
 			}
-			if werr := r.wait(ctx, "", cause); werr != nil {
-				return uncertainErr(werr, everUncertain && k.write())
+			if cctx.Err() != nil {
+				return end(cctx.Err())
+			}
+			c.log.Debug("http", "method", k.method, "path", k.path, "error", c.redact(err.Error()), "duration", time.Since(start).Round(time.Millisecond).String(), "attempt", r.attempt)
+			cause := fmt.Errorf("%s %s: %s", k.method, k.path, c.redact(unwrapURLError(err).Error()))
+			if werr := r.wait(cctx, "", cause); werr != nil {
+				return end(werr)
 			}
 			continue
 		}
 		status := resp.StatusCode
 		reqID := resp.Header.Get("x-nj-request-id")
-		br := bufio.NewReaderSize(io.LimitReader(resp.Body, c.maxBody), 32<<10)
-		kind := peekKind(br)
+		if isRedirect(status) {
+			// Never followed (see guardedClient): the API has no reason to
+			// redirect, and following could carry the token elsewhere.
+			loc := resp.Header.Get("Location")
+			closeBody(resp)
+			c.log.Debug("http", "method", k.method, "path", k.path, "status", status, "duration", time.Since(start).Round(time.Millisecond).String(), "request_id", reqID, "attempt", r.attempt)
+			e := c.redirectError(k.method, k.path, status, reqID, loc)
+			e.Attempts = r.attempt
+			return end(e)
+		}
+		sc := newScanner(resp.Body, c.lim)
+		sc.where, sc.status = k.method+" "+k.path, status
+		kind := sc.kind()
 		c.log.Debug("http", "method", k.method, "path", k.path, "status", status, "duration", time.Since(start).Round(time.Millisecond).String(), "request_id", reqID, "attempt", r.attempt)
 
 		switch {
-		case status >= 200 && status < 300 && kind != bodyHTML:
+		case status >= 200 && status < 300 && (kind == bodyJSON || kind == bodyEmpty):
 			var derr error
-			if k.out != nil && status != http.StatusNoContent {
-				dec := json.NewDecoder(br)
-				if l, ok := k.out.(streamer); ok {
-					derr = l.stream(dec)
-				} else {
-					derr = dec.Decode(k.out)
-				}
+			if k.out != nil {
+				derr = decoderFor(k.out).decode(sc)
 			}
 			closeBody(resp)
 			if derr == nil {
 				return nil
 			}
-			cause := &APIError{Method: k.method, Path: k.path, StatusCode: status, RequestID: reqID,
-				Snippet: "response body could not be decoded: " + derr.Error()}
 			if k.write() {
 				// The write succeeded, only its answer was lost. A write
 				// that can check (resolve) does so; one whose answer is
@@ -215,12 +237,20 @@ func (c *Client) do(ctx context.Context, k *call) error {
 				}
 				uncertain, everUncertain = true, true
 			}
-			if werr := r.wait(ctx, "", cause); werr != nil {
-				return uncertainErr(werr, everUncertain && k.write())
+			if cctx.Err() != nil {
+				return end(cctx.Err())
+			}
+			if !k.write() && permanent(derr) {
+				return end(c.decodeError(k, reqID, r.attempt, derr))
+			}
+			cause := &APIError{Method: k.method, Path: k.path, StatusCode: status, RequestID: reqID,
+				Snippet: "response body could not be decoded: " + c.redact(derr.Error())}
+			if werr := r.wait(cctx, "", cause); werr != nil {
+				return end(werr)
 			}
 			continue
 
-		case status == http.StatusUnauthorized && !refreshed && kind != bodyHTML:
+		case status == http.StatusUnauthorized && !refreshed && kind != bodyHTML && kind != bodyOther:
 			// The token expired or was revoked early: fetch one new one
 			// and try once more.
 			closeBody(resp)
@@ -230,7 +260,7 @@ func (c *Client) do(ctx context.Context, k *call) error {
 		}
 
 		e := &APIError{Method: k.method, Path: k.path, StatusCode: status, RequestID: reqID}
-		raw, _ := io.ReadAll(io.LimitReader(br, 64<<10))
+		raw := sc.rest(64 << 10)
 		closeBody(resp)
 		retryable := false
 		if kind == bodyHTML || kind == bodyOther {
@@ -239,41 +269,121 @@ func (c *Client) do(ctx context.Context, k *call) error {
 			e.Snippet = snippet(c.redact(string(raw)))
 			e.Hint = "NinjaOne answered with a non-JSON page (throttling or maintenance)"
 			retryable = true
+			if k.write() {
+				// Whatever its status, the page came from in front of
+				// NinjaOne, which may have carried the write out behind
+				// it: handled like a reset, re-read before sending again.
+				uncertain, everUncertain = true, true
+			}
 		} else {
 			decodeErrorBody([]byte(c.redact(string(raw))), e)
 			retryable = retryableStatus(status)
+			// A gateway's 500, 502 or 504 can come after NinjaOne behind
+			// it carried the write out.
+			if k.write() && maybeApplied(status) {
+				uncertain, everUncertain = true, true
+			}
 		}
-		// A gateway's 500, 502 or 504 page, HTML or not, can come after
-		// NinjaOne behind it carried the write out.
-		if k.write() && maybeApplied(status) {
-			uncertain, everUncertain = true, true
+		if e.userContextRequired() {
+			// Retrying cannot help: no client-credentials token has a user.
+			e.Hint = userContextHint
+			e.Attempts = r.attempt
+			return end(e)
 		}
 		if !retryable {
-			if status == http.StatusNotFound && k.method == http.MethodDelete && everUncertain && !e.routeLevel() {
-				// An earlier, interrupted DELETE did its work.
-				return nil
+			if status == http.StatusNotFound && k.gone != nil && !e.routeLevel() {
+				return c.confirmGone(cctx, k, e, everUncertain)
 			}
 			c.hint(e, k)
 			e.Attempts = r.attempt
 			return e
 		}
-		if werr := r.wait(ctx, resp.Header.Get("Retry-After"), e); werr != nil {
-			return uncertainErr(werr, everUncertain && k.write())
+		if werr := r.wait(cctx, resp.Header.Get("Retry-After"), e); werr != nil {
+			return end(werr)
 		}
 	}
+}
+
+// errBudget is the cause of a call's context when its retry budget ran
+// out (see do).
+var errBudget = errors.New("retry budget exhausted")
+
+// stopped turns the end of a call's context into an error that says so:
+// the caller's own cancellation as it is, the budget with its figure.
+func (c *Client) stopped(ctx, cctx context.Context, k *call, r *retrier, err error) error {
+	switch {
+	case ctx.Err() != nil:
+		return ctx.Err()
+	case cctx.Err() != nil && context.Cause(cctx) == errBudget:
+		return fmt.Errorf("%s %s: no complete answer within the retry budget of %s (after %d attempts)", k.method, k.path, c.retry.MaxElapsed, r.attempt)
+	}
+	return err
+}
+
+// permanent says whether a body that could not be decoded is worth
+// reading again: a truncated or garbled body may be passing, an answer
+// over the limits, of the wrong types or that is not a list is not.
+func permanent(err error) bool {
+	var te *json.UnmarshalTypeError
+	return errors.Is(err, errTooLarge) || errors.Is(err, ErrInconsistent) || errors.As(err, &te)
+}
+
+// decodeError is the final error of a read whose answer cannot be used.
+func (c *Client) decodeError(k *call, reqID string, attempts int, err error) error {
+	if errors.Is(err, ErrInconsistent) {
+		return err
+	}
+	var ids []string
+	if reqID != "" {
+		ids = append(ids, "request id "+reqID)
+	}
+	if attempts > 1 {
+		ids = append(ids, fmt.Sprintf("after %d attempts", attempts))
+	}
+	suffix := ""
+	if len(ids) > 0 {
+		suffix = " [" + strings.Join(ids, ", ") + "]"
+	}
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		suffix += "; the answer does not match NinjaOne's API description"
+	}
+	return fmt.Errorf("%s %s: %s%s", k.method, k.path, c.redact(err.Error()), suffix)
+}
+
+// confirmGone decides a DELETE answered 404 by re-reading: the body of a
+// missing user is unknown, so only a list without the user says it is
+// gone.
+func (c *Client) confirmGone(ctx context.Context, k *call, e *APIError, everUncertain bool) error {
+	gone, err := k.gone(ctx)
+	switch {
+	case err != nil:
+		return fmt.Errorf("%s %s answered %d %s, and re-reading to confirm the user is gone failed: %w", k.method, k.path, e.StatusCode, http.StatusText(e.StatusCode), err)
+	case !gone:
+		return fmt.Errorf("%s %s answered %d %s, yet NinjaOne still lists the user: it was not deleted; run plan to see (%v)", k.method, k.path, e.StatusCode, http.StatusText(e.StatusCode), e)
+	case everUncertain:
+		// An earlier, interrupted DELETE did its work.
+		return nil
+	}
+	c.hint(e, k)
+	return e
 }
 
 func (c *Client) hint(e *APIError, k *call) {
 	switch {
 	case e.Hint != "":
+	case strings.EqualFold(e.AuthError, "missing_header"):
+		e.Hint = "NinjaOne received the call without its Authorization header: something between ninjaops and NinjaOne (a proxy or gateway) removed it"
+	case strings.EqualFold(e.AuthError, "invalid_header"):
+		e.Hint = "NinjaOne could not read the call's Authorization header: something between ninjaops and NinjaOne (a proxy or gateway) changed it"
+	case e.StatusCode == http.StatusUnauthorized:
+		e.Hint = fmt.Sprintf("NinjaOne refused the token even after a new one was fetched: check that the client app belongs to %s (a token from one region is not valid on another) and the client id and secret", c.base.Host)
 	case e.routeLevel():
 		e.Hint = fmt.Sprintf("this NinjaOne instance (%s) does not serve %s; check the region or base URL", c.base.Host, k.template)
 	case e.StatusCode == http.StatusForbidden && k.write():
 		e.Hint = "the API client needs the management scope, and some calls a System Administrator's rights"
 	case e.StatusCode == http.StatusForbidden:
 		e.Hint = "the API client needs the monitoring scope"
-	case e.StatusCode == http.StatusUnauthorized:
-		e.Hint = "the token was refused even after fetching a new one: check the client id, secret and scope"
 	}
 }
 
@@ -309,43 +419,6 @@ func (c *Client) send(ctx context.Context, k *call, body []byte, token string) (
 	return c.hc.Do(req)
 }
 
-// streamer decodes a JSON array element by element, so a 50 MB list is
-// never buffered whole (json.Decoder.Decode reads a value completely
-// before decoding it).
-type streamer interface {
-	stream(dec *json.Decoder) error
-}
-
-// listOf is the out of a list call.
-type listOf[T any] struct{ p *[]T }
-
-func (l listOf[T]) stream(dec *json.Decoder) error {
-	tok, err := dec.Token()
-	if err != nil {
-		return err
-	}
-	if tok == nil { // null: an empty list
-		*l.p = []T{}
-		return nil
-	}
-	if d, ok := tok.(json.Delim); !ok || d != '[' {
-		return fmt.Errorf("want a JSON array, found %v", tok)
-	}
-	// A retried read starts again from an empty list.
-	*l.p = (*l.p)[:0]
-	for dec.More() {
-		var v T
-		if err := dec.Decode(&v); err != nil {
-			return err
-		}
-		*l.p = append(*l.p, v)
-	}
-	if _, err := dec.Token(); err != nil { // the closing ]
-		return err
-	}
-	return nil
-}
-
 func marshalBody(v any) ([]byte, error) {
 	if v == nil {
 		return nil, nil
@@ -365,31 +438,6 @@ const (
 	bodyHTML
 	bodyOther
 )
-
-// peekKind looks at the first non-space byte of a body without consuming it.
-func peekKind(br *bufio.Reader) bodyKind {
-	for i := 1; ; i++ {
-		b, err := br.Peek(i)
-		if err != nil || i > 4096 {
-			if len(b) == 0 || onlySpace(b) {
-				return bodyEmpty
-			}
-			return bodyOther
-		}
-		switch ch := b[i-1]; ch {
-		case ' ', '\t', '\r', '\n', 0xEF, 0xBB, 0xBF: // space or a UTF-8 BOM
-			continue
-		case '{', '[', '"', 't', 'f', 'n', '-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9':
-			return bodyJSON
-		case '<':
-			return bodyHTML
-		default:
-			return bodyOther
-		}
-	}
-}
-
-func onlySpace(b []byte) bool { return len(bytes.TrimSpace(b)) == 0 }
 
 func looksLikeJSON(b []byte) bool {
 	t := bytes.TrimSpace(b)

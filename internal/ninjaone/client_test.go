@@ -20,7 +20,7 @@ import (
 // stub is a hostile-or-friendly NinjaOne stand-in: a token endpoint that
 // counts fetches and a /v2 handler chosen by the test.
 type stub struct {
-	t      *testing.T
+	t      testing.TB
 	srv    *httptest.Server
 	tokens atomic.Int32
 	// tokenHandler overrides the token endpoint when set.
@@ -34,7 +34,7 @@ type stub struct {
 
 const stubSecret = "s3cr3t-do-not-print"
 
-func newStub(t *testing.T, api http.HandlerFunc) *stub {
+func newStub(t testing.TB, api http.HandlerFunc) *stub {
 	t.Helper()
 	s := &stub{t: t, api: api}
 	s.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -122,14 +122,17 @@ var aliceJSON = []User{{ID: 7, Email: "alice@example.com", FirstName: "Alice", U
 
 func okUsers(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, aliceJSON) }
 
-func TestReadRetriesTransientAnswers(t *testing.T) {
-	html := func(status int) http.HandlerFunc {
-		return func(w http.ResponseWriter, r *http.Request) {
-			w.Header().Set("Content-Type", "text/html")
-			w.WriteHeader(status)
-			io.WriteString(w, "<html><body>Too many requests, slow down</body></html>")
-		}
+// htmlPage answers with a throttling page, as NinjaOne is said to.
+func htmlPage(status int) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		w.WriteHeader(status)
+		io.WriteString(w, "<html><body>Too many requests, slow down</body></html>")
 	}
+}
+
+func TestReadRetriesTransientAnswers(t *testing.T) {
+	html := htmlPage
 	tests := []struct {
 		name  string
 		first http.HandlerFunc
@@ -356,6 +359,14 @@ func TestErrorShapes(t *testing.T) {
 			nil, nil, []string{"bad token [REDACTED]"}},
 		{"forbidden", 403, `{"resultCode":"FORBIDDEN","errorMessage":"Forbidden"}`,
 			[]error{ErrForbidden}, nil, []string{"monitoring scope"}},
+		// The auth errors observed on us2 say what is wrong.
+		{"missing_header", 400, `{"error":"missing_header","error_description":"Missing Authorization header","error_code":2}`, nil, nil,
+			[]string{"400 Bad Request: Missing Authorization header (missing_header, error_code 2) [request id req-42]; NinjaOne received the call without its Authorization header: something between ninjaops and NinjaOne (a proxy or gateway) removed it"}},
+		{"invalid_header", 400, `{"error":"invalid_header","error_description":"Malformed Authorization header","error_code":1}`, nil, nil,
+			[]string{"400 Bad Request: Malformed Authorization header (invalid_header, error_code 1) [request id req-42]; NinjaOne could not read the call's Authorization header: something between ninjaops and NinjaOne (a proxy or gateway) changed it"}},
+		{"not_authenticated after a fresh token", 401, `{"error":"not_authenticated","error_description":"Invalid credentials","error_code":10}`,
+			[]error{ErrUnauthorized}, nil,
+			[]string{"401 Unauthorized: Invalid credentials (not_authenticated, error_code 10) [request id req-42]; NinjaOne refused the token even after a new one was fetched: check that the client app belongs to 127.0.0.1"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -384,8 +395,9 @@ func TestErrorShapes(t *testing.T) {
 					t.Errorf("error %q does not mention %q", err, w)
 				}
 			}
-			if n := len(s.requests()); n != 1 {
-				t.Errorf("a %d was sent %d times, want once", tt.status, n)
+			// Once, and a 401 once more with a fresh token.
+			if n, want := len(s.requests()), 1+btoi(tt.status == http.StatusUnauthorized); n != want {
+				t.Errorf("a %d was sent %d times, want %d", tt.status, n, want)
 			}
 		})
 	}
@@ -422,9 +434,9 @@ func (f *fakeTenant) handler(w http.ResponseWriter, r *http.Request) {
 	}
 	switch {
 	case r.Method == http.MethodGet && r.URL.Path == "/v2/user/end-users":
-		writeJSON(w, 200, f.users)
+		writeJSON(w, 200, append([]User{}, f.users...))
 	case r.Method == http.MethodGet && r.URL.Path == "/v2/user/roles":
-		var roles []Role
+		roles := []Role{}
 		for id, ms := range f.members {
 			role := Role{ID: id, Name: "R", Type: EndUser, Members: []RoleMember{}}
 			for m := range ms {
@@ -572,15 +584,19 @@ func TestSnapshotRequestsAreFixed(t *testing.T) {
 	var orgCalls atomic.Int32
 	s := newStub(t, func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
-		case "/v2/user/technicians", "/v2/user/end-users":
+		case "/v2/user/technicians":
 			writeJSON(w, 200, aliceJSON)
+		case "/v2/user/end-users":
+			writeJSON(w, 200, []User{{ID: 8, Email: "bob@example.com"}})
+		case "/v2/users":
+			writeJSON(w, 200, []User{aliceJSON[0], {ID: 8, Email: "bob@example.com"}})
 		case "/v2/user/roles":
 			writeJSON(w, 200, []Role{{ID: 1, Name: "Helpdesk", Type: Technician, Members: []RoleMember{{ID: 7}}}})
 		case "/v2/organizations":
-			// Two pages: a full one and a short one.
+			// A full page, a short one, and the empty page that ends them.
 			orgCalls.Add(1)
 			after := r.URL.Query().Get("after")
-			var page []Organization
+			page := []Organization{}
 			switch after {
 			case "":
 				for i := range organizationsPageSize {
@@ -597,8 +613,8 @@ func TestSnapshotRequestsAreFixed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := len(s.requests()); n != 3 || s.tokens.Load() != 1 {
-		t.Errorf("snapshot made %d API calls and %d token calls, want 3 and 1", n, s.tokens.Load())
+	if n := len(s.requests()); n != 4 || s.tokens.Load() != 1 {
+		t.Errorf("snapshot made %d API calls and %d token calls, want 4 and 1", n, s.tokens.Load())
 	}
 	if len(snap.Technicians) != 1 || len(snap.EndUsers) != 1 || len(snap.Roles) != 1 || snap.Organizations != nil {
 		t.Errorf("snapshot = %+v", snap)
@@ -607,8 +623,8 @@ func TestSnapshotRequestsAreFixed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(snap.Organizations) != organizationsPageSize+1 || orgCalls.Load() != 2 {
-		t.Errorf("read %d organizations in %d calls, want %d in 2", len(snap.Organizations), orgCalls.Load(), organizationsPageSize+1)
+	if len(snap.Organizations) != organizationsPageSize+1 || orgCalls.Load() != 3 {
+		t.Errorf("read %d organizations in %d calls, want %d in 3", len(snap.Organizations), orgCalls.Load(), organizationsPageSize+1)
 	}
 }
 
@@ -708,15 +724,43 @@ func TestUnreachableTokenEndpointIsAnErrorNotAPanic(t *testing.T) {
 	}
 }
 
-func TestListsDecodeNullAndRefuseNonArrays(t *testing.T) {
-	s := newStub(t, func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "null") })
-	got := []User{{ID: 1}}
-	if err := list(context.Background(), s.client(nil), "/v2/user/technicians", nil, &got); err != nil || got == nil || len(got) != 0 {
-		t.Errorf("null: got %v, %v; want an empty list", got, err)
+// A list answered with null, with nothing or with 204 is a read that
+// cannot be trusted, not an empty list: an empty list would plan every
+// existing user to be created again.
+func TestListsRefuseNullEmptyAnd204(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		h    http.HandlerFunc
+		want string
+	}{
+		{"null", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "null") }, "answered null instead of a list"},
+		{"null with space", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, " \n null \n") }, "answered null instead of a list"},
+		{"empty body", func(w http.ResponseWriter, r *http.Request) {}, "answered an empty body instead of a list"},
+		{"whitespace only", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, strings.Repeat(" \r\n\t", 10000)) }, "answered an empty body instead of a list"},
+		{"204", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(204) }, "answered 204 No Content instead of a list"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newStub(t, tt.h)
+			got := []User{{ID: 1}}
+			err := list(context.Background(), s.client(nil), "/v2/user/technicians", nil, &got)
+			if !errors.Is(err, ErrInconsistent) || !strings.Contains(err.Error(), "GET /v2/user/technicians "+tt.want) {
+				t.Errorf("err = %v, want ErrInconsistent saying %q", err, tt.want)
+			}
+			if n := len(s.requests()); n != 1 {
+				t.Errorf("sent %d requests, want 1: the answer is refused, not retried by the call", n)
+			}
+		})
 	}
-	s = newStub(t, func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, `{"id":1}`) })
-	err := list(context.Background(), s.client(nil), "/v2/user/technicians", nil, &got)
+	s := newStub(t, func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, `{"id":1}`) })
+	err := list(context.Background(), s.client(nil), "/v2/user/technicians", nil, new([]User))
 	if err == nil || !strings.Contains(err.Error(), "want a JSON array") {
 		t.Errorf("object: err = %v", err)
 	}
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

@@ -20,6 +20,12 @@ var (
 	ErrForbidden = errors.New("forbidden")
 	// ErrThrottled: retries were exhausted on throttling answers.
 	ErrThrottled = errors.New("throttled")
+	// ErrRedirect: NinjaOne answered with a redirect, which is never
+	// followed.
+	ErrRedirect = errors.New("redirect refused")
+	// ErrUserContextRequired: the call needs a user-authorised token,
+	// which the client-credentials grant never gives.
+	ErrUserContextRequired = errors.New("user context required")
 )
 
 // APIError is an answer from NinjaOne that is not a success. It carries the
@@ -38,6 +44,7 @@ type APIError struct {
 	// Auth errors: {error, error_description, error_code}.
 	AuthError       string
 	AuthDescription string
+	AuthCode        string
 	// Billing errors: {errorCode, message}.
 	BillingCode    string
 	BillingMessage string
@@ -56,7 +63,11 @@ func (e *APIError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s %s: %d %s", e.Method, e.Path, e.StatusCode, http.StatusText(e.StatusCode))
 	msg := firstNonEmpty(e.ErrorMessage, e.AuthDescription, e.BillingMessage)
-	code := firstNonEmpty(e.ResultCode, e.AuthError, e.BillingCode)
+	authCode := e.AuthError
+	if e.AuthError != "" && e.AuthCode != "" {
+		authCode += ", error_code " + e.AuthCode
+	}
+	code := firstNonEmpty(e.ResultCode, authCode, e.BillingCode)
 	switch {
 	case msg != "" && code != "" && code != msg:
 		fmt.Fprintf(&b, ": %s (%s)", msg, code)
@@ -101,10 +112,23 @@ func (e *APIError) Is(target error) bool {
 	case ErrForbidden:
 		return e.StatusCode == http.StatusForbidden
 	case ErrThrottled:
-		return e.StatusCode == http.StatusTooManyRequests || (e.Snippet != "" && e.ResultCode == "")
+		return e.StatusCode == http.StatusTooManyRequests || (e.Snippet != "" && e.ResultCode == "" && !isRedirect(e.StatusCode))
+	case ErrRedirect:
+		return isRedirect(e.StatusCode)
+	case ErrUserContextRequired:
+		return e.userContextRequired()
 	}
 	return false
 }
+
+// userContextRequired recognises NinjaOne's refusal of a call that wants
+// a user-authorised token, in the auth or the app error shape.
+func (e *APIError) userContextRequired() bool {
+	return strings.EqualFold(e.AuthError, "user_context_required") || strings.EqualFold(e.ResultCode, "user_context_required")
+}
+
+const userContextHint = "NinjaOne accepts this call only with a token authorised by a signed-in user (authorization code grant); " +
+	"ninjaops signs in with the client-credentials grant, which never has one, so it cannot make this change: make it in the NinjaOne console"
 
 // routeLevel tells a route that does not exist on this instance from an
 // object that does not exist: NinjaOne answers the former with its generic

@@ -19,10 +19,13 @@ func TestSnapshotTakesOnlyWhatTheListsImply(t *testing.T) {
 		switch r.URL.Path {
 		case "/v2/user/technicians":
 			// No userType on a technician either: the list still says it.
-			io.WriteString(w, `[{"id":1,"uid":"u1","enabled":true,"firstName":"Tia","lastName":"T","email":"tia@example.com","phone":"","administrator":true,"organizationId":null}]`)
+			io.WriteString(w, `[{"id":1,"uid":"u1","enabled":true,"firstName":"Tia","lastName":"T","email":"tia@example.com","phone":"","administrator":true,"organizationId":null},`+
+				`{"id":4,"firstName":"Ned","email":"ned@example.com","organizationId":3,"fullPortalAccess":true,"notifyAllClients":true}]`)
 		case "/v2/user/end-users":
 			io.WriteString(w, `[{"id":2,"uid":"u2","enabled":true,"firstName":"Eve","lastName":"E","email":"eve@example.com","phone":null,"organizationId":3,"fullPortalAccess":false},`+
-				`{"id":3,"enabled":false,"firstName":"Mal","lastName":"M","email":"mal@example.com","organizationId":3,"userType":"TECHNICIAN","administrator":true}]`)
+				`{"id":3,"enabled":false,"firstName":"Mal","lastName":"M","email":"mal@example.com","organizationId":3,"userType":"TECHNICIAN","administrator":true,"notifyAllClients":true,"permitAllClients":true}]`)
+		case "/v2/users":
+			io.WriteString(w, `[{"id":1},{"id":2},{"id":3},{"id":4}]`)
 		case "/v2/user/roles":
 			io.WriteString(w, `[{"id":10,"name":"A","type":"TECHNICIAN","members":[]},{"id":11,"name":"B","type":"TECHNICIAN","members":null},{"id":12,"name":"C","type":"END_USER"}]`)
 		default:
@@ -34,7 +37,10 @@ func TestSnapshotTakesOnlyWhatTheListsImply(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := &Snapshot{
-		Technicians: []User{{ID: 1, UID: "u1", Enabled: true, FirstName: "Tia", LastName: "T", Email: "tia@example.com", Administrator: true, UserType: Technician}},
+		Technicians: []User{
+			{ID: 1, UID: "u1", Enabled: true, FirstName: "Tia", LastName: "T", Email: "tia@example.com", Administrator: true, UserType: Technician},
+			{ID: 4, FirstName: "Ned", Email: "ned@example.com", NotifyAllClients: true, UserType: Technician},
+		},
 		EndUsers: []User{
 			{ID: 2, UID: "u2", Enabled: true, FirstName: "Eve", LastName: "E", Email: "eve@example.com", OrganizationID: 3, UserType: EndUser},
 			{ID: 3, FirstName: "Mal", LastName: "M", Email: "mal@example.com", OrganizationID: 3, UserType: EndUser},

@@ -88,18 +88,35 @@ func (c *Client) UpdateTechnician(ctx context.Context, id int32, p TechnicianPat
 		template: "/v2/user/technician/{id}", body: p})
 }
 
-// DeleteEndUser deletes an end user. A user that is already gone is
-// reported as ErrNotFound, unless an earlier attempt of this same call was
-// interrupted, in which case that attempt did it and this returns nil.
+// DeleteEndUser deletes an end user. NinjaOne's answer for a user that
+// is already gone is undocumented, so a 404 is re-read: a user the end
+// users no longer list is reported as ErrNotFound, unless an earlier,
+// interrupted attempt of this same call did it, in which case this returns
+// nil; a user still listed is an error that is not ErrNotFound.
 func (c *Client) DeleteEndUser(ctx context.Context, id int32) error {
-	return c.do(ctx, &call{method: http.MethodDelete, path: fmt.Sprintf("/v2/user/end-user/%d", id),
-		template: "/v2/user/end-user/{id}"})
+	return c.deleteUser(ctx, id, "/v2/user/end-user/", "/v2/user/end-users")
 }
 
 // DeleteTechnician deletes a technician, like DeleteEndUser.
 func (c *Client) DeleteTechnician(ctx context.Context, id int32) error {
-	return c.do(ctx, &call{method: http.MethodDelete, path: fmt.Sprintf("/v2/user/technician/%d", id),
-		template: "/v2/user/technician/{id}"})
+	return c.deleteUser(ctx, id, "/v2/user/technician/", "/v2/user/technicians")
+}
+
+func (c *Client) deleteUser(ctx context.Context, id int32, prefix, listPath string) error {
+	gone := func(ctx context.Context) (bool, error) {
+		var users []User
+		if err := list(ctx, c, listPath, nil, &users); err != nil {
+			return false, err
+		}
+		return !slices.ContainsFunc(users, func(u User) bool { return u.ID == id }), nil
+	}
+	return c.do(ctx, &call{method: http.MethodDelete, path: fmt.Sprintf("%s%d", prefix, id),
+		template: prefix + "{id}", gone: gone,
+		// An interrupted DELETE is re-sent only if the user is still there.
+		resolve: func(ctx context.Context) (bool, any, error) {
+			done, err := gone(ctx)
+			return done, nil, err
+		}})
 }
 
 // AddRoleMembers adds users to a role in one call. NinjaOne fails the whole
@@ -129,7 +146,7 @@ func (c *Client) members(ctx context.Context, roleID int32, userIDs []int32, op 
 	// is re-read and only what is still to do is sent.
 	k.resolve = func(ctx context.Context) (bool, any, error) {
 		var roles []Role
-		if err := list(ctx, c, "/v2/user/roles", nil, &roles); err != nil {
+		if err := c.roles(ctx, &roles); err != nil {
 			return false, nil, err
 		}
 		i := slices.IndexFunc(roles, func(r Role) bool { return r.ID == roleID })

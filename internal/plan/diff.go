@@ -46,6 +46,7 @@ func Diff(d *Desired, live *ninjaone.Snapshot) (*Plan, error) {
 	}
 	x := newDiffer(d, live)
 	x.settings()
+	x.unknownMembership()
 	x.listedUsers()
 	// Deletions come before exclusive roles: a user who is deleted loses
 	// its memberships with it, so no removal is planned for it.
@@ -94,6 +95,10 @@ type differ struct {
 	scopeTypes  map[UserType]bool
 	scopeDomain map[string]bool
 	scopeOrgs   map[int32]bool
+
+	// unknown holds the live roles listed without their members (see
+	// unknownMembership).
+	unknown map[int]bool
 
 	listed   map[string]bool  // lower-cased emails the file lists
 	declares map[string][]int // lower-cased email -> roles it declares; absent: roles not managed
@@ -244,6 +249,28 @@ func (x *differ) settings() {
 		r := &x.d.Roles[i]
 		if _, ok := x.roleIndex(r.Name, r.Type); !ok {
 			x.roleError(r.Name, r.Type, r.At, "name", fmt.Sprintf("in roles[%d]", i))
+		}
+	}
+}
+
+// unknownMembership notes the live roles whose membership NinjaOne did not
+// list (no members key, or null): nothing is known of who holds them, so
+// no membership change is planned for them, neither an addition nor a
+// removal, and an exclusive one is not enforced. A file that manages
+// memberships is told which roles these are.
+func (x *differ) unknownMembership() {
+	manages := slices.ContainsFunc(x.d.Roles, func(r RoleSpec) bool { return r.Exclusive }) ||
+		slices.ContainsFunc(x.d.Users, func(u UserSpec) bool { return u.Roles != nil })
+	for i, r := range x.roles {
+		if !r.role.MembersUnknown {
+			continue
+		}
+		if x.unknown == nil {
+			x.unknown = make(map[int]bool)
+		}
+		x.unknown[i] = true
+		if manages {
+			x.warnf("role[%q]: NinjaOne listed it without its members, so who holds it is unknown; ninjaops plans no membership changes for it until NinjaOne lists them", r.label)
 		}
 	}
 }
@@ -548,6 +575,9 @@ func (x *differ) listedUser(u *UserSpec) {
 			return
 		}
 		for _, r := range roles {
+			if x.unknown[r] {
+				continue
+			}
 			x.changes = append(x.changes, Change{
 				Address: x.memberAddress(r, k), Kind: MembershipKind, Action: Add,
 				After: x.membershipValues(r, u.Email, 0), Reason: reasonDeclared,
@@ -571,7 +601,7 @@ func (x *differ) listedUser(u *UserSpec) {
 	// Users hold a handful of roles: scanning slices beats building maps.
 	have := x.memberOf[lu.ID]
 	for _, r := range roles {
-		if !slices.Contains(have, r) {
+		if !slices.Contains(have, r) && !x.unknown[r] {
 			x.propose(Change{
 				Address: x.memberAddress(r, k), Kind: MembershipKind, Action: Add,
 				After: x.membershipValues(r, lu.Email, lu.ID), Reason: reasonDeclared,
@@ -682,6 +712,9 @@ func (x *differ) exclusiveRoles() {
 			continue // already reported by settings
 		}
 		r := idx[0]
+		if x.unknown[r] {
+			continue // its members are not known: none can be removed
+		}
 		for _, m := range x.roles[r].role.Members {
 			lu := x.byID[m.ID]
 			if lu == nil {

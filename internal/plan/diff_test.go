@@ -546,6 +546,44 @@ func TestDiffRoles(t *testing.T) {
 			warnings: []string{`role["Approvers"] lists member id 99 ("ghost@customer.example") that is not among the live users; ninjaops leaves that membership alone`},
 		},
 		{
+			// NinjaOne listed Tier 2 and Approvers without their members:
+			// nobody is added to them or removed from them, even where the
+			// file declares them, makes them exclusive, or leaves them out
+			// of an authoritative list.
+			name: "roles of unknown membership get no membership changes, and a warning",
+			desired: withRoles(desired(UnmanagedIgnore,
+				tuser(3, "dave@example.com", "Dave", "Brown", "Tier 2", "Read Only"),
+				tuser(9, "alice@example.com", "Alice", "Smith", "Tier 2"),
+				tuser(15, "new@example.com", "New", "User", "Tier 2"),
+				euser(21, "bob@customer.example", "Bob", "Jones", "Customer Inc", "Approvers")),
+				RoleSpec{Name: "Tier 2", Type: TechnicianUser, Exclusive: true},
+				RoleSpec{Name: "Approvers", Type: EndUserUser, Exclusive: true}),
+			live: func(s *ninjaone.Snapshot) {
+				for _, i := range []int{1, 4} {
+					s.Roles[i].Members, s.Roles[i].MembersUnknown = nil, true
+				}
+			},
+			want: []Change{
+				{Address: `user["new@example.com"]`, Kind: UserKind, Action: Create, Reason: declared,
+					After: &Values{Email: "new@example.com", Type: TechnicianUser, FirstName: "New", LastName: "User"}},
+				add("Read Only", "Read Only", 102, TechnicianUser, "dave@example.com", 12, declared),
+				remove("Helpdesk", "Helpdesk", 100, TechnicianUser, "alice@example.com", 10, authz),
+				remove("Helpdesk", "Helpdesk", 100, TechnicianUser, "dave@example.com", 12, authz),
+				remove("Portal Users", "Portal Users", 200, EndUserUser, "bob@customer.example", 20, authz),
+			},
+			warnings: []string{
+				`role["Approvers"]: NinjaOne listed it without its members, so who holds it is unknown; ninjaops plans no membership changes for it until NinjaOne lists them`,
+				`role["Tier 2"]: NinjaOne listed it without its members, so who holds it is unknown; ninjaops plans no membership changes for it until NinjaOne lists them`,
+			},
+		},
+		{
+			name:    "roles of unknown membership: no warning for a file that manages no membership",
+			desired: desired(UnmanagedIgnore, tuser(3, "dave@example.com", "Dave", "Brown")),
+			live: func(s *ninjaone.Snapshot) {
+				s.Roles[1].Members, s.Roles[1].MembersUnknown = nil, true
+			},
+		},
+		{
 			name: "unknown role and role of the other type name the roles that exist",
 			desired: withRoles(desired(UnmanagedIgnore,
 				tuser(12, "alice@example.com", "Alice", "Smith", "Helpdsk", "Portal Users"),

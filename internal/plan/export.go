@@ -259,6 +259,16 @@ func (x *exporter) collect() {
 		r := &x.live.Roles[i]
 		sameName[roleKey{r.Type, r.Name}]++
 	}
+	// A role NinjaOne listed without its members may hold any user of its
+	// type, so no user of that type has a complete list of roles to write:
+	// their roles are left out (not managed) rather than written wrongly.
+	unknownRole := make(map[ninjaone.UserType]*ninjaone.Role)
+	for i := range x.live.Roles {
+		if r := &x.live.Roles[i]; r.MembersUnknown && unknownRole[r.Type] == nil {
+			unknownRole[r.Type] = r
+			x.warn("role %q (id %d) was listed without its members, so who holds it is unknown: the roles of every %s are left out, so the file does not manage them", r.Name, r.ID, FromAPI(r.Type))
+		}
+	}
 	memberOf := make(map[int32][]int, len(all))
 	for i := range x.live.Roles {
 		for _, m := range x.live.Roles[i].Members {
@@ -295,6 +305,12 @@ func (x *exporter) collect() {
 		// means its roles are not managed at all rather than wrongly.
 		roles := make([]string, 0, len(memberOf[u.ID]))
 		var problem string
+		if r := unknownRole[u.UserType]; r != nil {
+			// Warned about once, above.
+			eu.notes = append(eu.notes, fmt.Sprintf("Roles left out, so not managed: role %q (id %d) was listed without its members.", r.Name, r.ID))
+			x.users = append(x.users, eu)
+			continue
+		}
 		for _, ri := range memberOf[u.ID] {
 			r := &x.live.Roles[ri]
 			switch {

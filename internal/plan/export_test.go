@@ -366,6 +366,45 @@ func TestExportInexpressible(t *testing.T) {
 	}
 }
 
+// A role listed without its members may hold any user of its type: the
+// roles of those users are left out (not managed), with one warning, so
+// that the file never declares an incomplete list of roles as complete.
+func TestExportWithARoleOfUnknownMembership(t *testing.T) {
+	live := &ninjaone.Snapshot{
+		Technicians: []ninjaone.User{{ID: 1, Email: "a@example.com", FirstName: "A", LastName: "A", UserType: ninjaone.Technician}},
+		EndUsers:    []ninjaone.User{{ID: 2, Email: "b@example.com", FirstName: "B", LastName: "B", UserType: ninjaone.EndUser, OrganizationID: 1}},
+		Roles: []ninjaone.Role{
+			{ID: 1, Name: "Helpdesk", Type: ninjaone.Technician, Members: []ninjaone.RoleMember{{ID: 1}}},
+			{ID: 2, Name: "Hidden", Type: ninjaone.Technician, MembersUnknown: true},
+			{ID: 3, Name: "Portal", Type: ninjaone.EndUser, Members: []ninjaone.RoleMember{{ID: 2}}},
+		},
+		Organizations: []ninjaone.Organization{{ID: 1, Name: "Acme"}},
+	}
+	var warnings []string
+	data, err := Export(live, ExportOptions{Warn: func(s string) { warnings = append(warnings, s) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{`role "Hidden" (id 2) was listed without its members, so who holds it is unknown: the roles of every technician are left out, so the file does not manage them`}
+	if diff := cmp.Diff(want, warnings); diff != "" {
+		t.Errorf("warnings (-want +got):\n%s", diff)
+	}
+	if !bytes.Contains(data, []byte(`Roles left out, so not managed: role "Hidden" (id 2) was listed without its members.`)) {
+		t.Errorf("no note on the technician:\n%s", data)
+	}
+	d := loadExport(t, data)
+	got := map[string][]string{}
+	for _, u := range d.Users {
+		got[u.Email] = u.Roles
+	}
+	if diff := cmp.Diff(map[string][]string{"a@example.com": nil, "b@example.com": {"Portal"}}, got); diff != "" {
+		t.Errorf("roles (-want +got):\n%s", diff)
+	}
+	if p, err := Diff(d, live); err != nil || len(p.Changes) != 0 {
+		t.Errorf("plan of the export: %v, %+v", err, p)
+	}
+}
+
 // The exporter's copies of the loader's limits agree with the tags the
 // loader and the schema read them from.
 func TestExportLimitsMatchTags(t *testing.T) {
