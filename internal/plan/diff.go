@@ -669,8 +669,10 @@ func (x *differ) remove(r int, lu *ninjaone.User, reason string) {
 	}, k, lu, fmt.Sprintf("remove from role %q", x.roles[r].label))
 }
 
-// exclusiveRoles removes from each exclusive role the live members that
-// the file does not declare in it.
+// exclusiveRoles removes from each exclusive role the live members in
+// scope that the file does not declare in it. Members outside the scope
+// are another file's (an MSP's per-customer files share roles): they stay,
+// with a warning.
 func (x *differ) exclusiveRoles() {
 	for i := range x.d.Roles {
 		spec := &x.d.Roles[i]
@@ -682,6 +684,7 @@ func (x *differ) exclusiveRoles() {
 			continue // already reported by settings
 		}
 		r := idx[0]
+		var outside []string
 		for _, m := range x.roles[r].role.Members {
 			lu := x.byID[m.ID]
 			if lu == nil {
@@ -692,12 +695,35 @@ func (x *differ) exclusiveRoles() {
 			if k == "" || len(x.byEmail[k]) > 1 {
 				continue // warned about by unmanagedUsers, or an error if listed
 			}
+			if x.outOfScope(FromAPI(lu.UserType), lu.Email, lu.OrganizationID) != "" {
+				outside = append(outside, k)
+				continue
+			}
 			if slices.Contains(x.declares[k], r) {
 				continue
 			}
 			x.remove(r, lu, reasonExclusive)
 		}
+		if len(outside) > 0 {
+			x.warnf("role[%q] is exclusive, but %s outside settings.scope and %s left in it: %s",
+				x.roles[r].label, countOf(len(outside), "1 of its members is", "of its members are"), wasWere(len(outside)), quoteList(outside))
+		}
 	}
+}
+
+// countOf is one for n == 1, else "n many".
+func countOf(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return strconv.Itoa(n) + " " + many
+}
+
+func wasWere(n int) string {
+	if n == 1 {
+		return "was"
+	}
+	return "were"
 }
 
 // unmanagedUsers handles live users in scope that the file does not list.
@@ -787,7 +813,7 @@ func (x *differ) finish() *Plan {
 	if x.d.Settings.MaxRemovalPercent != nil {
 		maxPct = *x.d.Settings.MaxRemovalPercent
 	}
-	for _, v := range CheckGuards(p, x.live, maxDel, maxPct) {
+	for _, v := range CheckGuards(p, x.guardBase(), maxDel, maxPct) {
 		p.Warnings = append(p.Warnings, v.Message)
 	}
 	sort.Strings(p.Unmanaged)
