@@ -121,7 +121,9 @@ func runApply(c *cli.Context, e *env) error {
 	}
 	if len(p.Changes) == 0 {
 		if saved != nil {
-			fmt.Fprintln(e.stdout, "No changes.")
+			// Not "No changes." alone: unmanaged users are drift that an
+			// apply leaves as it is, and the summary says so.
+			fmt.Fprintln(e.stdout, plan.SummaryLine(p))
 		}
 		return nil
 	}

@@ -828,6 +828,7 @@ func (x *differ) finish() *Plan {
 	if p.Unmanaged == nil {
 		p.Unmanaged = []string{}
 	}
+	p.Drift = driftOf(p)
 	return p
 }
 

@@ -171,6 +171,16 @@ func runDiffCases(t *testing.T, cases []diffCase) {
 			if want.Unmanaged == nil {
 				want.Unmanaged = []string{}
 			}
+			switch {
+			case len(want.Changes) > 0 && len(want.Unmanaged) > 0:
+				want.Drift = DriftBoth
+			case len(want.Changes) > 0:
+				want.Drift = DriftChanges
+			case len(want.Unmanaged) > 0:
+				want.Drift = DriftUnmanaged
+			default:
+				want.Drift = NoDrift
+			}
 			if diff := cmp.Diff(want, p); diff != "" {
 				t.Errorf("plan (-want +got):\n%s", diff)
 			}

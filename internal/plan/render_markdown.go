@@ -60,10 +60,18 @@ func RenderMarkdown(p *Plan, opts MarkdownOptions) []byte {
 		limit = MarkdownLimit
 	}
 	var head strings.Builder
-	if s := summaryCounts(p.Summary); s != "" {
+	switch s, n := summaryCounts(p.Summary), len(p.Unmanaged); {
+	case s != "" && n > 0:
+		fmt.Fprintf(&head, "### ninjaops plan: %s; %s\n\n", s, unmanagedCount(n))
+	case s != "":
 		fmt.Fprintf(&head, "### ninjaops plan: %s\n\n", s)
-	} else {
+	case n > 0:
+		fmt.Fprintf(&head, "### ninjaops plan: no changes to apply; %s\n\n", unmanagedCount(n))
+	default:
 		head.WriteString("### ninjaops plan: no changes\n\nNinjaOne matches the desired state.\n\n")
+	}
+	if note := unmanagedNote(p, func(s string) string { return s }); note != "" {
+		head.WriteString(mdText(note, mdTextRunes*2) + "\n\n")
 	}
 
 	var secs []mdSection

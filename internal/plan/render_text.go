@@ -64,11 +64,11 @@ func RenderText(p *Plan, opts TextOptions) []byte {
 		}
 	}
 
-	if s := summaryCounts(p.Summary); s != "" {
-		fmt.Fprintf(&b, "\n%s %s.\n", paint(ansiBold, "Plan:"), s)
-	} else {
-		fmt.Fprintf(&b, "%s NinjaOne matches the desired state.\n", paint(ansiBold, "No changes."))
+	if len(gs) > 0 {
+		b.WriteByte('\n')
 	}
+	b.WriteString(summaryLine(p, func(s string) string { return paint(ansiBold, s) }))
+	b.WriteByte('\n')
 
 	if len(p.Unmanaged) > 0 {
 		fmt.Fprintf(&b, "\nUnmanaged users (%d), in scope but not in the file (unmanaged_users: report):\n", len(p.Unmanaged))
@@ -83,6 +83,27 @@ func RenderText(p *Plan, opts TextOptions) []byte {
 		}
 	}
 	return []byte(b.String())
+}
+
+// SummaryLine is the line that follows the changes in the text plan:
+// their counts, or that there are none, and the unmanaged users it names.
+// Only a plan without drift says that NinjaOne matches the desired state.
+func SummaryLine(p *Plan) string { return summaryLine(p, func(s string) string { return s }) }
+
+func summaryLine(p *Plan, bold func(string) string) string {
+	var line string
+	switch s := summaryCounts(p.Summary); {
+	case s != "":
+		line = bold("Plan:") + " " + s + "."
+	case len(p.Unmanaged) > 0:
+		line = bold("No changes to apply.")
+	default:
+		return bold("No changes.") + " NinjaOne matches the desired state."
+	}
+	if note := unmanagedNote(p, printable); note != "" {
+		line += " " + note
+	}
+	return line
 }
 
 func writeFields(b *strings.Builder, fs []field) {
