@@ -261,14 +261,16 @@ func (p *applyProgress) update(r apply.Result, done, total int) {
 		return
 	}
 	if p.live {
-		line := fmt.Sprintf("[%d/%d] %s %s: %s", done, total, r.Action, r.Address, r.Status)
+		// Addresses and errors quote live data: escape what would hide or
+		// reorder the line.
+		line := fmt.Sprintf("[%d/%d] %s %s: %s", done, total, r.Action, plan.EscapeInvisible(r.Address), r.Status)
 		fmt.Fprintf(p.e.stderr, "\r\033[K%s", truncate(line, 120))
 		if r.Status == apply.Failed {
-			fmt.Fprintf(p.e.stderr, "\r\033[K%s %s %s: %s\n", r.Status, r.Action, r.Address, r.Error)
+			fmt.Fprintf(p.e.stderr, "\r\033[K%s %s %s: %s\n", r.Status, r.Action, plan.EscapeInvisible(r.Address), plan.EscapeInvisible(r.Error))
 		}
 		return
 	}
-	fmt.Fprintf(p.e.stderr, "%-7s %-6s %s%s\n", r.Status, r.Action, r.Address, resultDetail(r))
+	fmt.Fprintf(p.e.stderr, "%-7s %-6s %s%s\n", r.Status, r.Action, plan.EscapeInvisible(r.Address), resultDetail(r))
 }
 
 func (p *applyProgress) finish() {
@@ -293,7 +295,7 @@ func resultDetail(r apply.Result) string {
 		s = " (" + strings.Join(parts, ", ") + ")"
 	}
 	if r.Error != "" {
-		s += ": " + r.Error
+		s += ": " + plan.EscapeInvisible(r.Error)
 	}
 	return s
 }
@@ -318,7 +320,7 @@ func printOutcome(e *env, rep *apply.Report) {
 	if len(bad) > 0 {
 		fmt.Fprintln(e.stderr, "\nNot done:")
 		for _, r := range bad {
-			fmt.Fprintf(e.stderr, "  %s %s %s: %s\n", r.Status, r.Action, r.Address, r.Error)
+			fmt.Fprintf(e.stderr, "  %s %s %s: %s\n", r.Status, r.Action, plan.EscapeInvisible(r.Address), plan.EscapeInvisible(r.Error))
 		}
 	}
 	notStarted := 0

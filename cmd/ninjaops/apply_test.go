@@ -195,3 +195,22 @@ func TestApplyProgress(t *testing.T) {
 		t.Errorf("truncate cut a character: %q", got)
 	}
 }
+
+// apply's progress and outcome lines quote live data (an address, an error
+// NinjaOne wrote): what would hide or reorder the line is escaped.
+func TestApplyOutputEscapesLiveText(t *testing.T) {
+	var errb bytes.Buffer
+	e := &env{stderr: &errb, stdout: &errb}
+	r := apply.Result{Address: `user["a\u3164b@example.com"]`, Action: plan.Create, Status: apply.Failed, Error: "400: name \u202eexe.txt is invalid\x1b[2J"}
+	newApplyProgress(e).update(r, 1, 1)
+	printOutcome(e, &apply.Report{Changes: []apply.Result{r}, Totals: apply.Totals{Failed: 1, Total: 1}})
+	out := errb.String()
+	for _, raw := range []string{"\u202e", "\u3164", "\x1b"} {
+		if strings.Contains(out, raw) {
+			t.Errorf("output holds %q raw:\n%q", raw, out)
+		}
+	}
+	if !strings.Contains(out, `name \u202eexe.txt is invalid\x1b[2J`) {
+		t.Errorf("output does not show the escaped error:\n%s", out)
+	}
+}

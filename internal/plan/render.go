@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/ninjaops/ninjaops/internal/emailaddr"
 )
 
 // What the renderers share: the order and titles of the change groups,
@@ -159,16 +161,16 @@ func updatedFields(before, after *Values) []fieldChange {
 // memberOf splits a membership change into its role label and member email.
 func memberParts(c Change) (role, email string) {
 	v := c.membership()
-	return roleOf(c.Address), strings.ToLower(v.Email)
+	return roleOf(c.Address), emailaddr.Key(v.Email)
 }
 
 // userEmail is the lower-cased email a user change is addressed by.
 func userEmail(c Change) string {
 	if c.After != nil {
-		return strings.ToLower(c.After.Email)
+		return emailaddr.Key(c.After.Email)
 	}
 	if c.Before != nil {
-		return strings.ToLower(c.Before.Email)
+		return emailaddr.Key(c.Before.Email)
 	}
 	return c.Address
 }

@@ -214,8 +214,10 @@ func mdEscape(s string, runes int, newline string) string {
 			b.WriteString(newline)
 		case '\r':
 		default:
-			if r < ' ' || r == 0x7f {
-				b.WriteString(strconv.QuoteRune(r))
+			// Controls, and what would hide or reorder the comment's text
+			// (U+202E RIGHT-TO-LEFT OVERRIDE, zero-width characters).
+			if invisible(r) {
+				b.WriteString(strconv.QuoteRuneToASCII(r))
 				continue
 			}
 			b.WriteRune(r)

@@ -45,7 +45,7 @@ func RenderText(p *Plan, opts TextOptions) []byte {
 	for _, g := range gs {
 		fmt.Fprintf(&b, "\n%s (%d):\n", paint(ansiBold, g.title), len(g.changes))
 		for _, c := range g.changes {
-			fmt.Fprintf(&b, "  %s %s  # %s\n", signs[c.Action], c.Address, c.Reason)
+			fmt.Fprintf(&b, "  %s %s  # %s\n", signs[c.Action], escapeInvisible(c.Address), oneLine(c.Reason))
 			switch c.Action {
 			case Create:
 				writeFields(&b, userFields(c.After))
@@ -58,7 +58,7 @@ func RenderText(p *Plan, opts TextOptions) []byte {
 					width = max(width, len(fc.name))
 				}
 				for _, fc := range fcs {
-					fmt.Fprintf(&b, "      %-*s = %s -> %s\n", width, fc.name, fc.old, fc.new)
+					fmt.Fprintf(&b, "      %-*s = %s -> %s\n", width, fc.name, escapeInvisible(fc.old), escapeInvisible(fc.new))
 				}
 			}
 		}
@@ -112,20 +112,22 @@ func writeFields(b *strings.Builder, fs []field) {
 		width = max(width, len(f.name))
 	}
 	for _, f := range fs {
-		fmt.Fprintf(b, "      %-*s = %s\n", width, f.name, f.value)
+		fmt.Fprintf(b, "      %-*s = %s\n", width, f.name, escapeInvisible(f.value))
 	}
 }
 
-// oneLine keeps a message on one line, whatever live data it quotes.
+// oneLine keeps a message on one line, whatever live data it quotes, and
+// escapes the characters that would hide or reorder text around them.
 func oneLine(s string) string {
-	return strings.NewReplacer("\r\n", " ", "\n", " ", "\r", " ").Replace(s)
+	return escapeInvisible(strings.NewReplacer("\r\n", " ", "\n", " ", "\r", " ").Replace(s))
 }
 
 // printable returns s, or s quoted when it holds characters a terminal
-// would interpret: live data must not be able to move the cursor.
+// would interpret or a reader could not see: live data must not be able
+// to move the cursor, reorder the line, or pass for another address.
 func printable(s string) string {
-	if q := strconv.Quote(s); q[1:len(q)-1] != s {
-		return q
+	if q := strconv.Quote(s); q[1:len(q)-1] != s || strings.ContainsFunc(s, invisible) {
+		return escapeInvisible(q)
 	}
 	return s
 }
