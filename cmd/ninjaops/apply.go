@@ -43,8 +43,8 @@ Exit codes: 0 all done; 1 error, or a change failed or was skipped;
 			fileFlag(),
 			&cli.BoolFlag{Name: "auto-approve", Usage: "do not ask for approval (needed without a terminal)"},
 			&cli.IntFlag{Name: "parallelism", Value: 4, Usage: "write calls in flight at once"},
-			&cli.IntFlag{Name: "max-deletions", DefaultText: "settings.max_deletions, else 5", Usage: "refuse to delete more users than `N`"},
-			&cli.Float64Flag{Name: "max-removal-percent", DefaultText: "settings.max_removal_percent, else 25", Usage: "refuse to remove more than `P` percent of the memberships of the roles concerned"},
+			&cli.IntFlag{Name: "max-deletions", DefaultText: "settings.max_deletions, else 5", Usage: "refuse to delete more users than `N` (0 or more)"},
+			&cli.Float64Flag{Name: "max-removal-percent", DefaultText: "settings.max_removal_percent, else 25", Usage: fmt.Sprintf("refuse to remove more than `P` percent (0 to 100) of the memberships of the users in scope, when more than %d are removed", plan.RemovalFloor)},
 			&cli.StringFlag{Name: "report", Usage: "write a JSON report of every change to `FILE`"},
 			&cli.BoolFlag{Name: "no-color", Usage: "no color in the printed plan (also NO_COLOR)"},
 		}, connectionFlags()...),
@@ -58,6 +58,9 @@ func runApply(c *cli.Context, e *env) error {
 	}
 	if c.Int("parallelism") < 1 {
 		return fmt.Errorf("--parallelism %d: want 1 or more", c.Int("parallelism"))
+	}
+	if err := checkGuardFlags(c); err != nil {
+		return err
 	}
 	planFile := c.Args().First()
 	if planFile != "" && c.IsSet("file") {
@@ -119,7 +122,9 @@ func runApply(c *cli.Context, e *env) error {
 	}
 	if len(p.Changes) == 0 {
 		if saved != nil {
-			fmt.Fprintln(e.stdout, "No changes.")
+			// Not "No changes." alone: unmanaged users are drift that an
+			// apply leaves as it is, and the summary says so.
+			fmt.Fprintln(e.stdout, plan.SummaryLine(p))
 		}
 		return nil
 	}
@@ -131,7 +136,7 @@ func runApply(c *cli.Context, e *env) error {
 	}
 
 	maxDel, maxPct := guardLimits(c, d)
-	if vs := plan.CheckGuards(p, live, maxDel, maxPct); len(vs) > 0 {
+	if vs := plan.CheckGuards(p, plan.GuardBaseOf(d, live), maxDel, maxPct); len(vs) > 0 {
 		msgs := make([]string, len(vs))
 		for i, v := range vs {
 			msgs[i] = v.Message
@@ -169,6 +174,19 @@ func runApply(c *cli.Context, e *env) error {
 		return withCode(exitInterrupted, nil)
 	case rep.Totals.Failed > 0 || rep.Totals.Skipped > 0 || reportFailed:
 		return withCode(exitError, nil)
+	}
+	return nil
+}
+
+// checkGuardFlags refuses limits that would switch a guard off or mean
+// nothing, before anything is read: a percentage outside 0 to 100 (NaN
+// included), a negative number of deletions.
+func checkGuardFlags(c *cli.Context) error {
+	if c.IsSet("max-deletions") && c.Int("max-deletions") < 0 {
+		return fmt.Errorf("--max-deletions %d: want 0 or more", c.Int("max-deletions"))
+	}
+	if p := c.Float64("max-removal-percent"); c.IsSet("max-removal-percent") && !plan.ValidRemovalPercent(p) {
+		return fmt.Errorf("--max-removal-percent %v: want a number from 0 to 100", p)
 	}
 	return nil
 }
@@ -250,14 +268,16 @@ func (p *applyProgress) update(r apply.Result, done, total int) {
 		return
 	}
 	if p.live {
-		line := fmt.Sprintf("[%d/%d] %s %s: %s", done, total, r.Action, r.Address, r.Status)
+		// Addresses and errors quote live data: escape what would hide or
+		// reorder the line.
+		line := fmt.Sprintf("[%d/%d] %s %s: %s", done, total, r.Action, plan.EscapeInvisible(r.Address), r.Status)
 		fmt.Fprintf(p.e.stderr, "\r\033[K%s", truncate(line, 120))
 		if r.Status == apply.Failed {
-			fmt.Fprintf(p.e.stderr, "\r\033[K%s %s %s: %s\n", r.Status, r.Action, r.Address, r.Error)
+			fmt.Fprintf(p.e.stderr, "\r\033[K%s %s %s: %s\n", r.Status, r.Action, plan.EscapeInvisible(r.Address), plan.EscapeInvisible(r.Error))
 		}
 		return
 	}
-	fmt.Fprintf(p.e.stderr, "%-7s %-6s %s%s\n", r.Status, r.Action, r.Address, resultDetail(r))
+	fmt.Fprintf(p.e.stderr, "%-7s %-6s %s%s\n", r.Status, r.Action, plan.EscapeInvisible(r.Address), resultDetail(r))
 }
 
 func (p *applyProgress) finish() {
@@ -282,7 +302,7 @@ func resultDetail(r apply.Result) string {
 		s = " (" + strings.Join(parts, ", ") + ")"
 	}
 	if r.Error != "" {
-		s += ": " + r.Error
+		s += ": " + plan.EscapeInvisible(r.Error)
 	}
 	return s
 }
@@ -307,7 +327,7 @@ func printOutcome(e *env, rep *apply.Report) {
 	if len(bad) > 0 {
 		fmt.Fprintln(e.stderr, "\nNot done:")
 		for _, r := range bad {
-			fmt.Fprintf(e.stderr, "  %s %s %s: %s\n", r.Status, r.Action, r.Address, r.Error)
+			fmt.Fprintf(e.stderr, "  %s %s %s: %s\n", r.Status, r.Action, plan.EscapeInvisible(r.Address), plan.EscapeInvisible(r.Error))
 		}
 	}
 	notStarted := 0

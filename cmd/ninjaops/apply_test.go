@@ -51,7 +51,10 @@ func TestApplyAsksForYesOnATerminal(t *testing.T) {
 	if code != exitOK || !strings.Contains(out, "Apply complete! 12 done, 0 failed, 0 skipped") {
 		t.Fatalf("yes: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errb)
 	}
-	if code, out, _ := applyRun(ctx, t, state, "", false, "plan", "-f", quickstartFile, "--detailed-exitcode"); code != exitOK {
+	// Nothing is left to change; the quickstart's two unmanaged users are
+	// still drift.
+	if code, out, _ := applyRun(ctx, t, state, "", false, "plan", "-f", quickstartFile, "--detailed-exitcode"); code != exitChanges ||
+		!strings.Contains(out, "No changes to apply. Unmanaged: 2 users in scope are not in the file: erin@customer.example, judy@customer.example.") {
 		t.Errorf("plan after apply: exit %d\n%s", code, out)
 	}
 }
@@ -190,5 +193,24 @@ func TestApplyProgress(t *testing.T) {
 	}
 	if got := truncate(strings.Repeat("é", 130), 120); len([]rune(got)) != 120 || !utf8.ValidString(got) {
 		t.Errorf("truncate cut a character: %q", got)
+	}
+}
+
+// apply's progress and outcome lines quote live data (an address, an error
+// NinjaOne wrote): what would hide or reorder the line is escaped.
+func TestApplyOutputEscapesLiveText(t *testing.T) {
+	var errb bytes.Buffer
+	e := &env{stderr: &errb, stdout: &errb}
+	r := apply.Result{Address: `user["a\u3164b@example.com"]`, Action: plan.Create, Status: apply.Failed, Error: "400: name \u202eexe.txt is invalid\x1b[2J"}
+	newApplyProgress(e).update(r, 1, 1)
+	printOutcome(e, &apply.Report{Changes: []apply.Result{r}, Totals: apply.Totals{Failed: 1, Total: 1}})
+	out := errb.String()
+	for _, raw := range []string{"\u202e", "\u3164", "\x1b"} {
+		if strings.Contains(out, raw) {
+			t.Errorf("output holds %q raw:\n%q", raw, out)
+		}
+	}
+	if !strings.Contains(out, `name \u202eexe.txt is invalid\x1b[2J`) {
+		t.Errorf("output does not show the escaped error:\n%s", out)
 	}
 }

@@ -20,13 +20,14 @@ func planCommand(e *env) *cli.Command {
 		Description: `Reads the desired-state file and the live tenant (a handful of list calls,
 whatever its size), and prints what apply would do. Nothing is changed.
 
-Exit codes: 0 success; 1 error; with --detailed-exitcode, 2 when the plan
-has changes (an error is never 2).`,
+Exit codes: 0 success; 1 error; with --detailed-exitcode, 2 on drift: the
+plan has changes, or (unmanaged_users: report) users in scope that the file
+does not list. An error is never 2.`,
 		Flags: append([]cli.Flag{
 			fileFlag(),
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "text", Usage: "output `FORMAT`: text|json|markdown"},
 			&cli.StringFlag{Name: "out", Usage: "also save the plan to `PLANFILE`, for ninjaops apply PLANFILE"},
-			&cli.BoolFlag{Name: "detailed-exitcode", Usage: "exit 2 when the plan has changes (0: none, 1: error)"},
+			&cli.BoolFlag{Name: "detailed-exitcode", Usage: "exit 2 on drift: changes, or unmanaged users in scope (0: none, 1: error)"},
 			&cli.BoolFlag{Name: "no-color", Usage: "no color in text output (also NO_COLOR; color is only used on a terminal)"},
 		}, connectionFlags()...),
 		Action: func(c *cli.Context) error { return runPlan(c, e) },
@@ -94,7 +95,7 @@ func runPlan(c *cli.Context, e *env) error {
 		fmt.Fprintf(e.stderr, "Saved the plan to %s. To carry it out exactly: ninjaops apply %s\n", out, out)
 	}
 
-	if c.Bool("detailed-exitcode") && len(p.Changes) > 0 {
+	if c.Bool("detailed-exitcode") && p.HasDrift() {
 		return withCode(exitChanges, nil)
 	}
 	return nil

@@ -42,6 +42,9 @@ func validateCommand(e *env) *cli.Command {
 			if err != nil {
 				return desiredError(e, err)
 			}
+			for _, w := range des.Warnings {
+				fmt.Fprintln(e.stderr, w.Warning())
+			}
 			fmt.Fprintf(e.stdout, "%s: valid (%d users, %d roles)\n", des.Path, len(des.Users), countRoles(des))
 			return nil
 		},

@@ -13,10 +13,10 @@ import (
 	"fmt"
 	"net/http"
 	"sort"
-	"strings"
 	"sync"
 	"time"
 
+	"github.com/ninjaops/ninjaops/internal/emailaddr"
 	"github.com/ninjaops/ninjaops/internal/ninjaone"
 	"github.com/ninjaops/ninjaops/internal/plan"
 )
@@ -194,7 +194,7 @@ func (r *runner) guardProtected() {
 				if u.Administrator {
 					admins[u.ID] = true
 				}
-				byEmail[strings.ToLower(u.Email)] = u
+				byEmail[emailaddr.Key(u.Email)] = u
 			}
 		}
 	}
@@ -206,7 +206,7 @@ func (r *runner) guardProtected() {
 		if v == nil {
 			continue
 		}
-		email := strings.ToLower(v.Email)
+		email := emailaddr.Key(v.Email)
 		id := v.UserID
 		if c.Kind == plan.UserKind {
 			id = v.ID
@@ -316,7 +316,7 @@ func (r *runner) create(i int, c plan.Change) Result {
 	default:
 		err = fmt.Errorf("unknown user type %q", v.Type)
 	}
-	email := strings.ToLower(v.Email)
+	email := emailaddr.Key(v.Email)
 	r.mu.Lock()
 	if err != nil {
 		r.failed[email] = err.Error()
@@ -434,7 +434,7 @@ func (r *runner) membershipPhase(a plan.Action) {
 		res.RoleID = v.RoleID
 		id := v.UserID
 		if id == 0 {
-			email := strings.ToLower(v.Email)
+			email := emailaddr.Key(v.Email)
 			r.mu.Lock()
 			id = r.created[email]
 			why, createFailed := r.failed[email]

@@ -380,3 +380,26 @@ func TestInterruptStopsBisection(t *testing.T) {
 		t.Errorf("totals %+v; want the batch's 16 changes failed with its error", rep.Totals)
 	}
 }
+
+// The re-check at apply time knows an address in every spelling: a plan
+// that names a System Administrator or a protected user by the other
+// spelling of its domain (punycode for Unicode) still cannot touch it.
+func TestProtectionKnowsEverySpellingOfAnAddress(t *testing.T) {
+	live := &ninjaone.Snapshot{
+		Technicians: []ninjaone.User{{ID: 1, Email: "root@xn--bcher-kva.example", Administrator: true}, {ID: 2, Email: "ops@Bücher.example"}},
+	}
+	p := &plan.Plan{Changes: []plan.Change{
+		membership(plan.Remove, 3, "ROOT@bücher.example", 0),
+		membership(plan.Add, 3, "ops@xn--bcher-kva.example", 2),
+	}}
+	f := &fake{}
+	rep := Run(context.Background(), f, p, Options{Live: live, Protected: []string{"ops@bücher.example"}})
+	if len(f.calls) > 0 {
+		t.Errorf("calls %v, want none", f.calls)
+	}
+	for i := range 2 {
+		if rep.Changes[i].Status != Skipped || !strings.Contains(rep.Changes[i].Error, "refused") {
+			t.Errorf("change %d = %+v, want skipped and refused", i, rep.Changes[i])
+		}
+	}
+}

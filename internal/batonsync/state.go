@@ -4,12 +4,12 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
-	"strings"
 
 	v2 "github.com/conductorone/baton-sdk/pb/c1/connector/v2"
 	"github.com/conductorone/baton-sdk/pkg/types/resource"
 	"google.golang.org/grpc/codes"
 
+	"github.com/ninjaops/ninjaops/internal/emailaddr"
 	"github.com/ninjaops/ninjaops/internal/ninjaone"
 )
 
@@ -88,10 +88,11 @@ func (st *state) role(id int32) (ninjaone.Role, []int32, bool) {
 	return st.roles[i], st.members[i], true
 }
 
-// userByEmail finds a user by email, case-insensitively, as plan matches.
+// userByEmail finds a user by email, in any spelling, as plan matches.
 func (st *state) userByEmail(email string) (ninjaone.User, bool) {
+	key := emailaddr.Key(email)
 	for _, u := range st.users {
-		if strings.EqualFold(u.Email, email) {
+		if emailaddr.Key(u.Email) == key {
 			return u, true
 		}
 	}

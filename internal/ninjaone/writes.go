@@ -7,7 +7,8 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
-	"strings"
+
+	"github.com/ninjaops/ninjaops/internal/emailaddr"
 )
 
 // CreateEndUser creates an end user. POST is not idempotent: when an
@@ -63,8 +64,11 @@ func (c *Client) findCreated(listPath, email string, out *User) func(context.Con
 			return false, nil, err
 		}
 		var found *User
+		key := emailaddr.Key(email)
 		for i := range users {
-			if strings.EqualFold(users[i].Email, email) && (found == nil || users[i].ID > found.ID) {
+			// The same address in any spelling: NinjaOne may store a
+			// domain sent in Unicode as punycode, or the reverse.
+			if emailaddr.Key(users[i].Email) == key && (found == nil || users[i].ID > found.ID) {
 				found = &users[i]
 			}
 		}

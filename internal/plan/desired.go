@@ -30,6 +30,10 @@ type Desired struct {
 	// kept so a saved plan can record exactly what it was computed from.
 	Path   string `yaml:"-" json:"-"`
 	Source []byte `yaml:"-" json:"-"`
+	// Warnings are what Load found suspicious but not wrong (an email
+	// whose letters mix scripts), each at its place in the file. plan
+	// shows them with the plan's own warnings.
+	Warnings []Diagnostic `yaml:"-" json:"-"`
 }
 
 // Settings are the file-wide rules.
@@ -99,8 +103,9 @@ type RoleSpec struct {
 // Roles == nil means the user's roles are not managed; a non-nil empty
 // slice means the user has no roles.
 type UserSpec struct {
-	// The user's identity, compared case-insensitively; cannot be changed
-	// later. Required.
+	// The user's identity, compared case-insensitively and with a domain's
+	// Unicode and punycode spellings alike; cannot be changed later.
+	// Required.
 	Email string `yaml:"email" json:"email" jsonschema:"maxLength=254"`
 	// technician or end_user. Required unless state is absent; cannot be
 	// changed later.

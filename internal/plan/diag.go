@@ -46,19 +46,64 @@ func (ds Diagnostics) Error() string {
 	return b.String()
 }
 
-// diagSink collects diagnostics up to MaxDiagnostics and counts the rest.
+// MaxWarnings caps how many warnings Load collects, as MaxDiagnostics caps
+// errors.
+const MaxWarnings = 100
+
+// Warning is the diagnostic as a warning: "FILE:LINE:COL: warning: ...".
+func (d Diagnostic) Warning() string {
+	if d.Line == 0 {
+		return d.Path + ": warning: " + d.Msg
+	}
+	return fmt.Sprintf("%s:%d:%d: warning: %s", d.Path, d.Line, d.Col, d.Msg)
+}
+
+// diagSink collects diagnostics up to MaxDiagnostics and counts the rest,
+// and warnings up to MaxWarnings.
 type diagSink struct {
 	path    string
 	list    Diagnostics
 	dropped int
+
+	warns       Diagnostics
+	warnDropped int
+}
+
+func (s *diagSink) warn(p Pos, format string, args ...any) {
+	s.keep(&s.warns, &s.warnDropped, MaxWarnings, p, format, args)
+}
+
+// keep appends a diagnostic to list, or counts it in dropped once list
+// holds max.
+func (s *diagSink) keep(list *Diagnostics, dropped *int, max int, p Pos, format string, args []any) {
+	if len(*list) >= max {
+		*dropped++
+		return
+	}
+	*list = append(*list, Diagnostic{Path: s.path, Line: p.Line, Col: p.Col, Msg: fmt.Sprintf(format, args...)})
+}
+
+// warnings sorts the warnings by place and appends the count of those
+// left out.
+func (s *diagSink) warnings() []Diagnostic {
+	if len(s.warns) == 0 && s.warnDropped == 0 {
+		return nil
+	}
+	ws := slices.Clone(s.warns)
+	slices.SortStableFunc(ws, func(a, b Diagnostic) int {
+		if a.Line != b.Line {
+			return a.Line - b.Line
+		}
+		return a.Col - b.Col
+	})
+	if s.warnDropped > 0 {
+		ws = append(ws, Diagnostic{Path: s.path, Msg: fmt.Sprintf("%d more warnings not shown", s.warnDropped)})
+	}
+	return ws
 }
 
 func (s *diagSink) add(p Pos, format string, args ...any) {
-	if len(s.list) >= MaxDiagnostics {
-		s.dropped++
-		return
-	}
-	s.list = append(s.list, Diagnostic{Path: s.path, Line: p.Line, Col: p.Col, Msg: fmt.Sprintf(format, args...)})
+	s.keep(&s.list, &s.dropped, MaxDiagnostics, p, format, args)
 }
 
 // full reports whether further diagnostics are only counted.

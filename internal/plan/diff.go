@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/ninjaops/ninjaops/internal/emailaddr"
 	"github.com/ninjaops/ninjaops/internal/ninjaone"
 )
 
@@ -104,6 +105,10 @@ type differ struct {
 	declares map[string][]int // lower-cased email -> roles it declares; absent: roles not managed
 	deleted  map[int32]bool   // live users this plan deletes
 
+	// plainKeys maps the compatibility-folded keys of live users (a
+	// fullwidth letter read as its plain letter) to them; built on first use.
+	plainKeys map[string]*ninjaone.User
+
 	changes   []Change
 	removing  map[membership]bool
 	skipped   map[string][]string // lower-cased email -> what protection skipped
@@ -134,7 +139,7 @@ func newDiffer(d *Desired, live *ninjaone.Snapshot) *differ {
 	for _, list := range [][]ninjaone.User{live.Technicians, live.EndUsers} {
 		for i := range list {
 			u := &list[i]
-			k := strings.ToLower(u.Email)
+			k := emailaddr.Key(u.Email)
 			x.byEmail[k] = append(x.byEmail[k], u)
 			x.byID[u.ID] = u
 		}
@@ -224,7 +229,7 @@ func (x *differ) settings() {
 	if len(s.Scope.EmailDomains) > 0 {
 		x.scopeDomain = make(map[string]bool)
 		for _, dom := range s.Scope.EmailDomains {
-			x.scopeDomain[strings.ToLower(strings.TrimPrefix(dom, "@"))] = true
+			x.scopeDomain[emailaddr.Domain(strings.TrimPrefix(dom, "@"))] = true
 		}
 	}
 	if len(s.Scope.Organizations) > 0 {
@@ -399,7 +404,7 @@ func didYouMean(name string, candidates []string) string {
 
 func domainOf(email string) string {
 	if i := strings.LastIndexByte(email, '@'); i >= 0 {
-		return strings.ToLower(email[i+1:])
+		return emailaddr.Domain(email[i+1:])
 	}
 	return ""
 }
@@ -438,7 +443,7 @@ func (x *differ) protection(email string, u *ninjaone.User) string {
 // propose adds c unless its user is protected, in which case it becomes a
 // warning; what describes the change for that warning.
 func (x *differ) propose(c Change, email string, u *ninjaone.User, what string) bool {
-	k := strings.ToLower(email)
+	k := emailaddr.Key(email)
 	if why := x.protection(email, u); why != "" {
 		x.skipped[k] = append(x.skipped[k], what)
 		x.skipWhy[k] = why
@@ -451,10 +456,10 @@ func (x *differ) propose(c Change, email string, u *ninjaone.User, what string) 
 	return true
 }
 
-func userAddress(email string) string { return "user[" + strconv.Quote(strings.ToLower(email)) + "]" }
+func userAddress(email string) string { return "user[" + strconv.Quote(emailaddr.Key(email)) + "]" }
 
 func (x *differ) memberAddress(role int, email string) string {
-	return "role[" + strconv.Quote(x.roles[role].label) + "].member[" + strconv.Quote(strings.ToLower(email)) + "]"
+	return "role[" + strconv.Quote(x.roles[role].label) + "].member[" + strconv.Quote(emailaddr.Key(email)) + "]"
 }
 
 // liveValues are the values of a live user.
@@ -489,7 +494,7 @@ func (x *differ) listedUsers() {
 }
 
 func (x *differ) listedUser(u *UserSpec) {
-	k := strings.ToLower(u.Email)
+	k := emailaddr.Key(u.Email)
 	if x.listed[k] {
 		// The loader refuses this; a Desired built another way must not
 		// give two changes one address.
@@ -566,6 +571,9 @@ func (x *differ) listedUser(u *UserSpec) {
 	}
 
 	if lu == nil {
+		if twin := x.lookalikeOf(k); twin != nil {
+			x.warnf("user[%q] is to be created, but it is a look-alike of %s id %d (%q) in NinjaOne: if the file means that user, write its email as NinjaOne has it", k, FromAPI(twin.UserType), twin.ID, twin.Email)
+		}
 		if u.Type == EndUserUser {
 			fpa := u.FullPortalAccess != nil && *u.FullPortalAccess
 			want.FullPortalAccess = &fpa
@@ -615,6 +623,29 @@ func (x *differ) listedUser(u *UserSpec) {
 			}
 		}
 	}
+}
+
+// lookalikeOf finds the live user whose email the new email k imitates:
+// equal once compatibility characters (fullwidth letters, ligatures) are
+// read as the plain ones they stand for. Only non-ASCII emails can.
+func (x *differ) lookalikeOf(k string) *ninjaone.User {
+	if isASCII(k) {
+		return nil
+	}
+	if x.plainKeys == nil {
+		x.plainKeys = make(map[string]*ninjaone.User)
+		for key, us := range x.byEmail {
+			for _, u := range us {
+				for _, p := range []string{key, plainKey(key)} {
+					// The lowest id, so the warning is the same each run.
+					if have := x.plainKeys[p]; have == nil || u.ID < have.ID {
+						x.plainKeys[p] = u
+					}
+				}
+			}
+		}
+	}
+	return x.plainKeys[plainKey(k)]
 }
 
 // userOrg resolves an end user's organization by name or id.
@@ -678,7 +709,7 @@ func (x *differ) update(u *UserSpec, lu *ninjaone.User, want *Values) {
 	if len(fields) > 1 {
 		verb = " differ"
 	}
-	k := strings.ToLower(lu.Email)
+	k := emailaddr.Key(lu.Email)
 	x.propose(Change{
 		Address: userAddress(k), Kind: UserKind, Action: Update,
 		Before: before, After: after, Reason: strings.Join(fields, ", ") + verb,
@@ -692,15 +723,17 @@ func (x *differ) remove(r int, lu *ninjaone.User, reason string) {
 		return
 	}
 	x.removing[m] = true
-	k := strings.ToLower(lu.Email)
+	k := emailaddr.Key(lu.Email)
 	x.propose(Change{
 		Address: x.memberAddress(r, k), Kind: MembershipKind, Action: Remove,
 		Before: x.membershipValues(r, lu.Email, lu.ID), Reason: reason,
 	}, k, lu, fmt.Sprintf("remove from role %q", x.roles[r].label))
 }
 
-// exclusiveRoles removes from each exclusive role the live members that
-// the file does not declare in it.
+// exclusiveRoles removes from each exclusive role the live members in
+// scope that the file does not declare in it. Members outside the scope
+// are another file's (an MSP's per-customer files share roles): they stay,
+// with a warning.
 func (x *differ) exclusiveRoles() {
 	for i := range x.d.Roles {
 		spec := &x.d.Roles[i]
@@ -715,22 +748,46 @@ func (x *differ) exclusiveRoles() {
 		if x.unknown[r] {
 			continue // its members are not known: none can be removed
 		}
+		var outside []string
 		for _, m := range x.roles[r].role.Members {
 			lu := x.byID[m.ID]
 			if lu == nil {
 				x.warnf("role[%q] lists member id %d (%q) that is not among the live users; ninjaops leaves that membership alone", x.roles[r].label, m.ID, m.Email)
 				continue
 			}
-			k := strings.ToLower(lu.Email)
+			k := emailaddr.Key(lu.Email)
 			if k == "" || len(x.byEmail[k]) > 1 {
 				continue // warned about by unmanagedUsers, or an error if listed
+			}
+			if x.outOfScope(FromAPI(lu.UserType), lu.Email, lu.OrganizationID) != "" {
+				outside = append(outside, k)
+				continue
 			}
 			if slices.Contains(x.declares[k], r) {
 				continue
 			}
 			x.remove(r, lu, reasonExclusive)
 		}
+		if len(outside) > 0 {
+			x.warnf("role[%q] is exclusive, but %s outside settings.scope and %s left in it: %s",
+				x.roles[r].label, countOf(len(outside), "1 of its members is", "of its members are"), wasWere(len(outside)), quoteList(outside))
+		}
 	}
+}
+
+// countOf is one for n == 1, else "n many".
+func countOf(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return strconv.Itoa(n) + " " + many
+}
+
+func wasWere(n int) string {
+	if n == 1 {
+		return "was"
+	}
+	return "were"
 }
 
 // unmanagedUsers handles live users in scope that the file does not list.
@@ -743,7 +800,7 @@ func (x *differ) unmanagedUsers() {
 	}
 	seen := make(map[string]bool)
 	for _, u := range all {
-		k := strings.ToLower(u.Email)
+		k := emailaddr.Key(u.Email)
 		if k == "" {
 			// Users are addressed by email: one without is left alone.
 			x.warnf("%s user id %d has no email; ninjaops leaves it alone", FromAPI(u.UserType), u.ID)
@@ -767,6 +824,9 @@ func (x *differ) unmanagedUsers() {
 			if !seen[k+"\x00report"] {
 				seen[k+"\x00report"] = true
 				x.unmanaged = append(x.unmanaged, k)
+				if found := liveLookalike(u.Email); found != "" {
+					x.warnf("user[%q] is not in the file, and its email %s, so it may pass for another account; check who created it", k, found)
+				}
 			}
 		case UnmanagedDelete:
 			if len(dup) > 1 {
@@ -791,6 +851,9 @@ func describeUsers(us []*ninjaone.User) string {
 // finish sorts the changes and warnings and counts the summary.
 func (x *differ) finish() *Plan {
 	p := &Plan{FormatVersion: FormatVersion, Changes: x.changes, Warnings: x.warnings, Unmanaged: x.unmanaged}
+	for _, w := range x.d.Warnings {
+		p.Warnings = append(p.Warnings, w.String())
+	}
 	for k, what := range x.skipped {
 		p.Warnings = append(p.Warnings, fmt.Sprintf("user[%q] is %s and is never changed; skipped: %s", k, x.skipWhy[k], strings.Join(what, ", ")))
 	}
@@ -820,7 +883,7 @@ func (x *differ) finish() *Plan {
 	if x.d.Settings.MaxRemovalPercent != nil {
 		maxPct = *x.d.Settings.MaxRemovalPercent
 	}
-	for _, v := range CheckGuards(p, x.live, maxDel, maxPct) {
+	for _, v := range CheckGuards(p, x.guardBase(), maxDel, maxPct) {
 		p.Warnings = append(p.Warnings, v.Message)
 	}
 	sort.Strings(p.Unmanaged)
@@ -835,6 +898,7 @@ func (x *differ) finish() *Plan {
 	if p.Unmanaged == nil {
 		p.Unmanaged = []string{}
 	}
+	p.Drift = driftOf(p)
 	return p
 }
 
@@ -853,7 +917,7 @@ func SortChanges(cs []Change) {
 			if c := cmp.Compare(roleOf(a.Address), roleOf(b.Address)); c != 0 {
 				return c
 			}
-			if c := cmp.Compare(strings.ToLower(av.Email), strings.ToLower(bv.Email)); c != 0 {
+			if c := cmp.Compare(emailaddr.Key(av.Email), emailaddr.Key(bv.Email)); c != 0 {
 				return c
 			}
 		}

@@ -3,7 +3,9 @@ package plan
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 
@@ -168,6 +170,16 @@ func runDiffCases(t *testing.T, cases []diffCase) {
 			}
 			if want.Unmanaged == nil {
 				want.Unmanaged = []string{}
+			}
+			switch {
+			case len(want.Changes) > 0 && len(want.Unmanaged) > 0:
+				want.Drift = DriftBoth
+			case len(want.Changes) > 0:
+				want.Drift = DriftChanges
+			case len(want.Unmanaged) > 0:
+				want.Drift = DriftUnmanaged
+			default:
+				want.Drift = NoDrift
 			}
 			if diff := cmp.Diff(want, p); diff != "" {
 				t.Errorf("plan (-want +got):\n%s", diff)
@@ -531,6 +543,37 @@ func TestDiffRoles(t *testing.T) {
 			},
 		},
 		{
+			// An MSP's per-customer file must not strip other customers'
+			// end users from a role they share.
+			name: "exclusive role keeps its members outside the scope, with a warning",
+			desired: func() *Desired {
+				d := withRoles(desired(UnmanagedIgnore), RoleSpec{Name: "Portal Users", Type: EndUserUser, Exclusive: true})
+				d.Settings.Scope.Organizations = []string{"Acme"}
+				return d
+			}(),
+			live: func(s *ninjaone.Snapshot) {
+				s.Roles[3].Members = append(s.Roles[3].Members, ninjaone.RoleMember{ID: 21})
+			},
+			want:     []Change{remove("Portal Users", "Portal Users", 200, EndUserUser, "erin@acme.example", 21, excl)},
+			warnings: []string{`role["Portal Users"] is exclusive, but 1 of its members is outside settings.scope and was left in it: "bob@customer.example"`},
+		},
+		{
+			name: "exclusive role outside a domain scope: members of other domains stay",
+			desired: func() *Desired {
+				d := withRoles(desired(UnmanagedIgnore, tuser(3, "alice@example.com", "Alice", "Smith", "Helpdesk")),
+					RoleSpec{Name: "Helpdesk", Type: TechnicianUser, Exclusive: true})
+				d.Settings.Scope.EmailDomains = []string{"example.com"}
+				return d
+			}(),
+			live: func(s *ninjaone.Snapshot) {
+				s.Roles[0].Members = append(s.Roles[0].Members, ninjaone.RoleMember{ID: 14}, ninjaone.RoleMember{ID: 20})
+			},
+			want: []Change{remove("Helpdesk", "Helpdesk", 100, TechnicianUser, "dave@example.com", 12, excl)},
+			warnings: []string{
+				`role["Helpdesk"] is exclusive, but 2 of its members are outside settings.scope and were left in it: "bob@customer.example", "val@vendor.example"`,
+			},
+		},
+		{
 			name: "exclusive and authoritative removal is planned once",
 			desired: withRoles(desired(UnmanagedIgnore, tuser(3, "dave@example.com", "Dave", "Brown", "Helpdesk")),
 				RoleSpec{Name: "Tier 2", Type: TechnicianUser, Exclusive: true}),
@@ -679,13 +722,12 @@ func TestDiffProtection(t *testing.T) {
 				d.Settings.MaxRemovalPercent = nil
 				return d
 			}(),
+			// One removal is all of Tier 2's members, and 20% of what the
+			// file governs: under the floor, so no guard fires.
 			want: []Change{remove("Tier 2", "Tier 2", 101, TechnicianUser, "dave@example.com", 12, "not in the user's roles in ninjaops.yaml (membership: authoritative)")},
-			warnings: []string{
-				`the plan removes 1 of the 1 current memberships of the roles it changes (100%), more than max_removal_percent (25%); if that is intended, raise the limit with --max-removal-percent 100 or settings.max_removal_percent`,
-			},
 		},
 		{
-			name: "guards: deletions above max_deletions and removals above max_removal_percent warn",
+			name: "guards: deletions above max_deletions warn, a removal under the floor does not",
 			desired: func() *Desired {
 				d := desired(UnmanagedDelete, tuser(3, "alice@example.com", "Alice", "Smith", []string{}...))
 				d.Settings.MaxDeletions = ptr(1)
@@ -700,8 +742,7 @@ func TestDiffProtection(t *testing.T) {
 				remove("Helpdesk", "Helpdesk", 100, TechnicianUser, "alice@example.com", 10, "not in the user's roles in ninjaops.yaml (membership: authoritative)"),
 			},
 			warnings: []string{
-				`the plan deletes 2 users, more than max_deletions (1); if that is intended, raise the limit with --max-deletions 2 or settings.max_deletions`,
-				`the plan removes 1 of the 2 current memberships of the roles it changes (50%), more than max_removal_percent (10%); if that is intended, raise the limit with --max-removal-percent 50 or settings.max_removal_percent`,
+				`the plan deletes 2 of the 5 users in scope, more than max_deletions (1); if that is intended, raise the limit with --max-deletions 2 or settings.max_deletions`,
 				`user["root@example.com"] is protected by settings.protected "root@*" and is never changed; skipped: delete (unmanaged_users: delete)`,
 				`user["sam@example.com"] is protected by settings.protected "sam@*" and is never changed; skipped: delete (unmanaged_users: delete)`,
 			},
@@ -710,33 +751,47 @@ func TestDiffProtection(t *testing.T) {
 }
 
 func TestCheckGuards(t *testing.T) {
-	live := baseSnapshot() // Helpdesk has 2 members, Tier 2 has 1
+	base := GuardBase{Users: 40, Memberships: 80}
 	del := Change{Kind: UserKind, Action: Delete}
-	rm := func(roleID int32) Change {
-		return Change{Kind: MembershipKind, Action: Remove, Before: &Values{RoleID: roleID}}
+	rm := Change{Kind: MembershipKind, Action: Remove, Before: &Values{RoleID: 1}}
+	n := func(k int, c Change) []Change {
+		out := make([]Change, k)
+		for i := range out {
+			out[i] = c
+		}
+		return out
 	}
 	tests := []struct {
 		name    string
 		changes []Change
+		base    GuardBase
 		maxDel  int
 		maxPct  float64
 		want    []string // guards violated
 		values  []float64
+		msgs    []string // each a part of the matching message
 	}{
-		{"at the limits", []Change{del, del, rm(100)}, 2, 50, nil, nil},
-		{"one deletion too many", []Change{del, del, del}, 2, 50, []string{GuardMaxDeletions}, []float64{3}},
-		{"zero allowed", []Change{del}, 0, 50, []string{GuardMaxDeletions}, []float64{1}},
-		{"removals over the roles concerned", []Change{rm(100), rm(101)}, 5, 60, []string{GuardMaxRemovalPercent}, []float64{2 * 100 / 3.0}},
-		{"removals under", []Change{rm(100), rm(101)}, 5, 70, nil, nil},
-		{"unrelated roles do not dilute", []Change{rm(101)}, 5, 99, []string{GuardMaxRemovalPercent}, []float64{100}},
-		{"both", []Change{del, rm(100)}, 0, 0, []string{GuardMaxDeletions, GuardMaxRemovalPercent}, []float64{1, 50}},
+		{"deletions at the limit", n(2, del), base, 2, 25, nil, nil, nil},
+		{"one deletion too many", n(3, del), base, 2, 25, []string{GuardMaxDeletions}, []float64{3},
+			[]string{"deletes 3 of the 40 users in scope, more than max_deletions (2)"}},
+		{"zero deletions allowed", n(1, del), base, 0, 25, []string{GuardMaxDeletions}, []float64{1}, []string{"deletes 1 of the 40 users in scope"}},
+		{"deletions without a base", n(2, del), GuardBase{}, 1, 25, []string{GuardMaxDeletions}, []float64{2}, []string{"deletes 2 users,"}},
+		// 10 removals are all of what the file governs, and still pass.
+		{"removals at the floor never fire", n(RemovalFloor, rm), GuardBase{Users: 5, Memberships: RemovalFloor}, 5, 0, nil, nil, nil},
+		{"removals over the floor and the percentage", n(21, rm), base, 5, 25, []string{GuardMaxRemovalPercent}, []float64{26.25},
+			[]string{"removes 21 of the 80 memberships of the users in scope (26.2%), more than max_removal_percent (25%)", "--max-removal-percent 26.3"}},
+		{"removals over the floor, under the percentage", n(20, rm), base, 5, 25, nil, nil, nil},
+		{"removals the snapshot does not show count in full", n(11, rm), GuardBase{Users: 3, Memberships: 4}, 5, 99, []string{GuardMaxRemovalPercent}, []float64{100},
+			[]string{"removes 11 memberships (100%)"}},
+		{"a NaN limit stops the plan", n(11, rm), base, 5, math.NaN(), []string{GuardMaxRemovalPercent}, []float64{13.75}, nil},
+		{"both", append(n(1, del), n(80, rm)...), base, 0, 0, []string{GuardMaxDeletions, GuardMaxRemovalPercent}, []float64{1, 100}, nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			got := CheckGuards(&Plan{Changes: tc.changes}, live, tc.maxDel, tc.maxPct)
+			got := CheckGuards(&Plan{Changes: tc.changes}, tc.base, tc.maxDel, tc.maxPct)
 			var guards []string
 			var values []float64
-			for _, v := range got {
+			for i, v := range got {
 				guards = append(guards, v.Guard)
 				values = append(values, v.Value)
 				flag := "--max-deletions"
@@ -746,6 +801,9 @@ func TestCheckGuards(t *testing.T) {
 				if !strings.Contains(v.Message, flag) {
 					t.Errorf("message %q does not name %s", v.Message, flag)
 				}
+				if i < len(tc.msgs) && !strings.Contains(v.Message, tc.msgs[i]) {
+					t.Errorf("message %q does not say %q", v.Message, tc.msgs[i])
+				}
 			}
 			if diff := cmp.Diff(tc.want, guards); diff != "" {
 				t.Errorf("guards (-want +got):\n%s", diff)
@@ -754,6 +812,123 @@ func TestCheckGuards(t *testing.T) {
 				t.Errorf("values (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+func TestValidRemovalPercent(t *testing.T) {
+	for _, p := range []float64{0, 0.5, 25, 100} {
+		if !ValidRemovalPercent(p) {
+			t.Errorf("ValidRemovalPercent(%v) = false, want true", p)
+		}
+	}
+	for _, p := range []float64{-1, -0.001, 100.001, 1000, math.NaN(), math.Inf(1), math.Inf(-1)} {
+		if ValidRemovalPercent(p) {
+			t.Errorf("ValidRemovalPercent(%v) = true, want false", p)
+		}
+	}
+}
+
+// The base is what the file governs: the users in its scope and all their
+// memberships, whatever roles the plan touches.
+func TestGuardBaseOf(t *testing.T) {
+	// baseSnapshot: 5 technicians holding 4 memberships (alice 1, root 1,
+	// dave 2), 2 end users holding 1 (bob).
+	tests := []struct {
+		name  string
+		scope Scope
+		want  GuardBase
+	}{
+		{"no scope: everyone", Scope{}, GuardBase{Users: 7, Memberships: 5}},
+		{"technicians", Scope{UserTypes: []UserType{TechnicianUser}}, GuardBase{Users: 5, Memberships: 4}},
+		{"a domain", Scope{EmailDomains: []string{"Example.com"}}, GuardBase{Users: 4, Memberships: 4}},
+		{"an organization limits end users only", Scope{Organizations: []string{"Customer Inc"}}, GuardBase{Users: 6, Memberships: 5}},
+		{"end users of another organization", Scope{UserTypes: []UserType{EndUserUser}, Organizations: []string{"Acme"}}, GuardBase{Users: 1, Memberships: 0}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			d := desired(UnmanagedReport)
+			d.Settings.Scope = tc.scope
+			if got := GuardBaseOf(d, baseSnapshot()); got != tc.want {
+				t.Errorf("GuardBaseOf = %+v, want %+v", got, tc.want)
+			}
+		})
+	}
+}
+
+// A tenant of 60 technicians in 3 roles each, and 500 end users outside the
+// file's scope. Offboarding 4 technicians removes 12 memberships, all of
+// one small role's: routine, not mass. Emptying everyone's roles is mass,
+// and the end users outside the scope do not dilute it.
+func TestGuardsFitRealTenants(t *testing.T) {
+	live := &ninjaone.Snapshot{Roles: []ninjaone.Role{
+		role(1, "Helpdesk", ninjaone.Technician), role(2, "Tier 2", ninjaone.Technician),
+		role(3, "Night Shift", ninjaone.Technician), role(4, "Portal Users", ninjaone.EndUser),
+	}}
+	var users []UserSpec
+	for i := range int32(60) {
+		email := fmt.Sprintf("tech%02d@example.com", i)
+		live.Technicians = append(live.Technicians, tech(100+i, email, "T", "Tech", ""))
+		roles := []string{"Helpdesk", "Tier 2"}
+		live.Roles[0].Members = append(live.Roles[0].Members, ninjaone.RoleMember{ID: 100 + i})
+		live.Roles[1].Members = append(live.Roles[1].Members, ninjaone.RoleMember{ID: 100 + i})
+		if i < 4 {
+			live.Roles[2].Members = append(live.Roles[2].Members, ninjaone.RoleMember{ID: 100 + i})
+			roles = append(roles, "Night Shift")
+		}
+		users = append(users, tuser(3+6*int(i), email, "T", "Tech", roles...))
+	}
+	for i := range int32(500) {
+		live.EndUsers = append(live.EndUsers, endUser(1000+i, fmt.Sprintf("user%03d@customer.example", i), "E", "User", 2, false))
+		live.Roles[3].Members = append(live.Roles[3].Members, ninjaone.RoleMember{ID: 1000 + i})
+	}
+	scoped := func(us []UserSpec) *Desired {
+		d := desired(UnmanagedIgnore, us...)
+		d.Settings.MaxRemovalPercent = nil // the default, 25
+		d.Settings.Scope.UserTypes = []UserType{TechnicianUser}
+		return d
+	}
+	guardWarnings := func(p *Plan) []string {
+		var out []string
+		for _, w := range p.Warnings {
+			if strings.Contains(w, "max_removal_percent") || strings.Contains(w, "max_deletions") {
+				out = append(out, w)
+			}
+		}
+		return out
+	}
+
+	// Offboarding: the first 4 leave every role (12 removals, all of Night
+	// Shift's members): 12 of the 124 memberships in scope, under 25%.
+	off := slices.Clone(users)
+	for i := range 4 {
+		off[i].Roles = []string{}
+	}
+	p, err := Diff(scoped(off), live)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Summary.Remove != 12 {
+		t.Fatalf("offboarding removes %d memberships, want 12", p.Summary.Remove)
+	}
+	if ws := guardWarnings(p); len(ws) > 0 {
+		t.Errorf("routine offboarding trips a guard:\n%s", strings.Join(ws, "\n"))
+	}
+	if vs := CheckGuards(p, GuardBaseOf(scoped(off), live), 5, 25); len(vs) > 0 {
+		t.Errorf("CheckGuards refuses routine offboarding: %v", vs)
+	}
+
+	// Everyone loses Tier 2: 60 of 124, 48%.
+	mass := slices.Clone(users)
+	for i := range mass {
+		mass[i].Roles = slices.DeleteFunc(slices.Clone(mass[i].Roles), func(r string) bool { return r == "Tier 2" })
+	}
+	p, err = Diff(scoped(mass), live)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"the plan removes 60 of the 124 memberships of the users in scope (48.4%), more than max_removal_percent (25%); if that is intended, raise the limit with --max-removal-percent 48.4 or settings.max_removal_percent"}
+	if diff := cmp.Diff(want, guardWarnings(p)); diff != "" {
+		t.Errorf("mass removal (-want +got):\n%s", diff)
 	}
 }
 

@@ -20,6 +20,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/ninjaops/ninjaops/internal/emailaddr"
 	"github.com/ninjaops/ninjaops/internal/ninjaone"
 )
 
@@ -143,6 +144,11 @@ func newExporter(live *ninjaone.Snapshot, opts ExportOptions) (*exporter, error)
 		}
 	}
 	x.opts.EmailDomains = sortedUnique(domains)
+	for _, o := range opts.Organizations {
+		if r, bad := anyValue.refusedRune(o); bad {
+			problems = append(problems, fmt.Sprintf("organization %s %s, which the file refuses", quote(o), strings.TrimSuffix(refusal(r), "; remove it")))
+		}
+	}
 	x.opts.Organizations = sortedUnique(opts.Organizations)
 	if len(x.opts.Organizations) > 0 {
 		x.orgs = make(map[int32]bool)
@@ -171,7 +177,7 @@ func newExporter(live *ninjaone.Snapshot, opts ExportOptions) (*exporter, error)
 	if len(x.opts.EmailDomains) > 0 {
 		x.domains = make(map[string]bool)
 		for _, d := range x.opts.EmailDomains {
-			x.domains[d] = true
+			x.domains[emailaddr.Domain(d)] = true
 		}
 	}
 	x.collect()
@@ -240,7 +246,7 @@ func (x *exporter) collect() {
 	for _, list := range [][]ninjaone.User{x.live.Technicians, x.live.EndUsers} {
 		for i := range list {
 			u := &list[i]
-			byEmail[strings.ToLower(u.Email)]++
+			byEmail[emailaddr.Key(u.Email)]++
 			all = append(all, u)
 		}
 	}
@@ -283,7 +289,7 @@ func (x *exporter) collect() {
 		if !x.inScope(u) {
 			continue
 		}
-		k := strings.ToLower(u.Email)
+		k := emailaddr.Key(u.Email)
 		if why := x.inexpressible(u, byEmail[k]); why != "" {
 			x.warn("%s id %d (%q) left out: %s", FromAPI(u.UserType), u.ID, u.Email, why)
 			x.leftOut = append(x.leftOut, fmt.Sprintf("%s id %d (%q): %s", FromAPI(u.UserType), u.ID, u.Email, why))
@@ -318,6 +324,9 @@ func (x *exporter) collect() {
 				problem = fmt.Sprintf("it is a member of %s role %q (id %d)", FromAPI(r.Type), r.Name, r.ID)
 			case r.Name == "":
 				problem = fmt.Sprintf("role id %d has no name", r.ID)
+			case refusedBy(anyValue, r.Name):
+				rr, _ := anyValue.refusedRune(r.Name)
+				problem = fmt.Sprintf("the name of role id %d %s, which the file refuses", r.ID, strings.TrimSuffix(refusal(rr), "; remove it"))
 			case sameName[roleKey{r.Type, r.Name}] > 1:
 				problem = fmt.Sprintf("%d %s roles are named %q", sameName[roleKey{r.Type, r.Name}], FromAPI(r.Type), r.Name)
 			default:
@@ -341,6 +350,9 @@ func (x *exporter) inexpressible(u *ninjaone.User, sharing int) string {
 	if sharing > 1 {
 		return fmt.Sprintf("%d users share this email (compared case-insensitively) and the file identifies users by email; delete or rename all but one in NinjaOne", sharing)
 	}
+	if r, bad := addressValue.refusedRune(u.Email); bad {
+		return "the email " + strings.TrimSuffix(refusal(r), "; remove it") + ", which the file refuses"
+	}
 	if msg := checkEmail(u.Email); msg != "" {
 		return "the email " + msg
 	}
@@ -348,7 +360,13 @@ func (x *exporter) inexpressible(u *ninjaone.User, sharing int) string {
 	if c := utf8.RuneCountInString(u.Email); c > maxEmailLength {
 		return fmt.Sprintf("the email is %d characters long, over the file's limit of %d", c, maxEmailLength)
 	}
-	for _, n := range []struct{ key, v string }{{"first_name", u.FirstName}, {"last_name", u.LastName}} {
+	for _, n := range []struct{ key, v string }{{"first_name", u.FirstName}, {"last_name", u.LastName}, {"phone", u.Phone}} {
+		if r, bad := anyValue.refusedRune(n.v); bad {
+			return fmt.Sprintf("%s %s, which the file refuses", n.key, strings.TrimSuffix(refusal(r), "; remove it"))
+		}
+		if n.key == "phone" {
+			continue
+		}
 		switch c := utf8.RuneCountInString(n.v); {
 		case c == 0:
 			return n.key + " is empty in NinjaOne and the file requires one"
@@ -518,8 +536,9 @@ func (x *exporter) user(eu *exportedUser) *yaml.Node {
 		add("phone", str(u.Phone))
 	}
 	if t == EndUserUser {
-		// By name when the name says which organization; else by id.
-		if o := x.orgByID[u.OrganizationID]; o != nil && o.Name != "" && x.orgByName[o.Name] == 1 {
+		// By name when the name says which organization and the file
+		// can hold it; else by id.
+		if o := x.orgByID[u.OrganizationID]; o != nil && o.Name != "" && x.orgByName[o.Name] == 1 && !refusedBy(anyValue, o.Name) {
 			add("organization", x.shared(o.Name))
 		} else {
 			add("organization_id", &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!int", Value: strconv.Itoa(int(u.OrganizationID))})

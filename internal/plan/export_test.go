@@ -127,7 +127,7 @@ func TestExportStrings(t *testing.T) {
 		"123", "0123", "1e3", "0x1F", "0o17", "1_000", "+1", "-1", ".5", ".inf", "-.Inf", ".NaN", "1:20", "2001-01-01", "2001-01-01T10:00:00Z",
 		"<<", "=", "*alias", "&anchor", "!tag", "%dir", "@at", "`tick", "|pipe", ">fold", "?q", "- dash", "-dash", "[x", "x]", "{x", "x}", "a, b", "a,b",
 		"Zoë", "Ñúñez", "日本語", "☃", "😀 emoji", "e\u0301", "\u00a0nbsp", "x\u00a0y", "\ufeffbom", "tab\there", "new\nline", "cr\rlf", "nel\u0085x", "ls\u2028x", "ps\u2029x",
-		"back\\slash", `C:\path`, "ctrl\x01\x1f", "del\x7f", strings.Repeat("long name ", 14) + "end",
+		"back\\slash", `C:\path`, "bidi marks \u200e\u200f", strings.Repeat("long name ", 14) + "end",
 	}
 	for _, s := range awkward {
 		t.Run(strings.ToValidUTF8(s, "?"), func(t *testing.T) {
@@ -169,6 +169,55 @@ func TestExportStrings(t *testing.T) {
 				if line != "" && !strings.HasPrefix(strings.TrimSpace(line), "#") && !oneLineKey.MatchString(line) {
 					t.Errorf("line %q is not one key and its value:\n%s", line, data)
 				}
+			}
+		})
+	}
+}
+
+// Strings the file refuses (controls a YAML file may not hold raw, bidi
+// overrides; invisible characters in emails) are never exported: the
+// user is left out, its roles are not managed, or its organization is
+// named by id, and the export always loads.
+func TestExportRefusedStrings(t *testing.T) {
+	for _, bad := range []string{"ctrl\x01\x1f", "del\x7f", "bell\a", "esc\x1b[2J", "csi\u009b", "rlo\u202eevil", "isolate\u2066x"} {
+		t.Run(strings.ToValidUTF8(bad, "?"), func(t *testing.T) {
+			live := &ninjaone.Snapshot{
+				Technicians: []ninjaone.User{
+					{ID: 1, Email: "name@example.com", FirstName: bad, LastName: "X", UserType: ninjaone.Technician, Enabled: true},
+					{ID: 2, Email: "phone@example.com", FirstName: "P", LastName: "X", Phone: bad, UserType: ninjaone.Technician, Enabled: true},
+					{ID: 3, Email: "role@example.com", FirstName: "R", LastName: "X", UserType: ninjaone.Technician, Enabled: true},
+					{ID: 4, Email: "zw\u200bsp@example.com", FirstName: "Z", LastName: "X", UserType: ninjaone.Technician, Enabled: true},
+				},
+				EndUsers:      []ninjaone.User{{ID: 5, Email: "org@example.com", FirstName: "O", LastName: "X", UserType: ninjaone.EndUser, OrganizationID: 7, Enabled: true}},
+				Roles:         []ninjaone.Role{{ID: 1, Name: bad, Type: ninjaone.Technician, Members: []ninjaone.RoleMember{{ID: 3}}}},
+				Organizations: []ninjaone.Organization{{ID: 7, Name: bad}},
+			}
+			var warnings []string
+			data, err := Export(live, ExportOptions{Warn: func(s string) { warnings = append(warnings, s) }})
+			if err != nil {
+				t.Fatal(err)
+			}
+			d := loadExport(t, data)
+			byEmail := map[string]UserSpec{}
+			for _, u := range d.Users {
+				byEmail[u.Email] = u
+			}
+			for _, gone := range []string{"name@example.com", "phone@example.com", "zw\u200bsp@example.com"} {
+				if _, ok := byEmail[gone]; ok {
+					t.Errorf("%q was exported:\n%s", gone, data)
+				}
+			}
+			if u, ok := byEmail["role@example.com"]; !ok || u.Roles != nil {
+				t.Errorf("role@example.com: exported %v with roles %q, want exported with roles not managed:\n%s", ok, u.Roles, data)
+			}
+			if u := byEmail["org@example.com"]; u.Organization != "" || u.OrganizationID != 7 {
+				t.Errorf("org@example.com: organization %q, id %d; want id 7:\n%s", u.Organization, u.OrganizationID, data)
+			}
+			if !strings.Contains(strings.Join(warnings, "\n"), "which the file refuses") {
+				t.Errorf("no warning says why:\n%s", strings.Join(warnings, "\n"))
+			}
+			if _, err := Export(live, ExportOptions{Organizations: []string{bad}}); err == nil || !strings.Contains(err.Error(), "which the file refuses") {
+				t.Errorf("--organization %q: %v, want refused", bad, err)
 			}
 		})
 	}

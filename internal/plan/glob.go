@@ -6,11 +6,17 @@ import (
 	"regexp"
 	"strings"
 	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
+
+	"github.com/ninjaops/ninjaops/internal/emailaddr"
 )
 
 // Glob is a compiled protected pattern (settings.protected, and the baton
 // connector's --protected): path.Match's syntax, matched case-insensitively
-// against a whole email. Unlike path.Match, '/' is an ordinary character:
+// against a whole email, in each of its spellings (emailaddr.Forms: a
+// domain's Unicode and punycode spellings alike), so that
+// "*@bücher.example" protects "x@xn--bcher-kva.example" too. Unlike path.Match, '/' is an ordinary character:
 // an email's local part may hold one ("ops/admin@vendor.example"), and
 // "*@vendor.example" must protect that user too.
 type Glob struct {
@@ -22,7 +28,7 @@ type Glob struct {
 // characters, ? one character, [a-z] or [^a-z] a class, \ an escape) and
 // compiles it.
 func CompileGlob(pattern string) (Glob, error) {
-	p := strings.ToLower(pattern)
+	p := strings.ToLower(norm.NFC.String(pattern))
 	if _, err := path.Match(p, ""); err != nil {
 		return Glob{}, err
 	}
@@ -79,9 +85,18 @@ func CompileGlob(pattern string) (Glob, error) {
 	return Glob{pattern: p, re: re}, nil
 }
 
-// Match reports whether email, compared case-insensitively, matches g.
+// Match reports whether email, compared case-insensitively and in any of
+// its spellings, matches g.
 func (g Glob) Match(email string) bool {
-	return g.re != nil && g.re.MatchString(strings.ToLower(email))
+	if g.re == nil {
+		return false
+	}
+	for _, f := range emailaddr.Forms(email) {
+		if g.re.MatchString(f) {
+			return true
+		}
+	}
+	return false
 }
 
 // String is the lower-cased pattern, as messages quote it.

@@ -15,6 +15,18 @@ const (
 	GuardMaxRemovalPercent = "max_removal_percent"
 )
 
+// RemovalFloor is the number of membership removals that max_removal_percent
+// never stops, whatever share of the governed memberships they are. A
+// technician or end user holds one to three roles, so ten removals are
+// the routine work of one pull request (offboarding a few people, moving a
+// team to another role) and fit on one screen of the plan, where a
+// reviewer reads each of them. The mistakes the guard exists for (a roles
+// list lost, an exclusive role or a scope written wrong, a truncated file)
+// remove dozens or hundreds. Without a floor, removing one member of a
+// two-member role on a small tenant is 50% and every routine change needs
+// an override, and a guard that is always overridden protects nothing.
+const RemovalFloor = 10
+
 // GuardViolation is a plan that a safety guard stops: plan warns about it,
 // apply refuses to start.
 type GuardViolation struct {
@@ -26,55 +38,104 @@ type GuardViolation struct {
 
 func (v GuardViolation) String() string { return v.Message }
 
+// GuardBase is what the guards measure a plan against: what the file
+// governs in the live tenant.
+type GuardBase struct {
+	// Users is the number of live users in settings.scope.
+	Users int
+	// Memberships is the number of their current role memberships, in
+	// any role: the roles of users in scope, exclusive roles included
+	// (an exclusive role governs only its members in scope).
+	Memberships int
+}
+
+// GuardBaseOf measures what d governs in live. Plan and apply both use it,
+// through CheckGuards, so they never disagree about what is too much.
+func GuardBaseOf(d *Desired, live *ninjaone.Snapshot) GuardBase {
+	if live == nil {
+		live = &ninjaone.Snapshot{}
+	}
+	x := newDiffer(d, live)
+	x.settings()
+	return x.guardBase()
+}
+
+func (x *differ) guardBase() GuardBase {
+	var b GuardBase
+	for _, list := range [][]ninjaone.User{x.live.Technicians, x.live.EndUsers} {
+		for i := range list {
+			u := &list[i]
+			if u.Email == "" || x.outOfScope(FromAPI(u.UserType), u.Email, u.OrganizationID) != "" {
+				continue
+			}
+			b.Users++
+			b.Memberships += len(x.memberOf[u.ID])
+		}
+	}
+	return b
+}
+
+// ValidRemovalPercent reports whether p can be a max_removal_percent: a
+// number from 0 to 100 (NaN is not, and must never turn the guard off).
+func ValidRemovalPercent(p float64) bool { return p >= 0 && p <= 100 }
+
 // CheckGuards checks p against the guards: more user deletions than
-// maxDeletions, or membership removals above maxRemovalPercent of the
-// current memberships of the roles concerned (the live member counts of
-// the roles that lose members). Plan and apply share it so they never
-// disagree about what is too much.
-func CheckGuards(p *Plan, live *ninjaone.Snapshot, maxDeletions int, maxRemovalPercent float64) []GuardViolation {
+// maxDeletions, or more than RemovalFloor membership removals that are
+// also above maxRemovalPercent of base.Memberships, the current
+// memberships of the users the file governs.
+func CheckGuards(p *Plan, base GuardBase, maxDeletions int, maxRemovalPercent float64) []GuardViolation {
 	var out []GuardViolation
 	deletions, removals := 0, 0
-	roles := make(map[int32]bool)
 	for _, c := range p.Changes {
 		switch {
 		case c.Kind == UserKind && c.Action == Delete:
 			deletions++
-		case c.Kind == MembershipKind && c.Action == Remove && c.Before != nil:
+		case c.Kind == MembershipKind && c.Action == Remove:
 			removals++
-			roles[c.Before.RoleID] = true
 		}
 	}
 	if deletions > maxDeletions {
 		out = append(out, GuardViolation{
 			Guard: GuardMaxDeletions, Value: float64(deletions), Limit: float64(maxDeletions),
-			Message: fmt.Sprintf("the plan deletes %d users, more than max_deletions (%d); if that is intended, raise the limit with --max-deletions %d or settings.max_deletions", deletions, maxDeletions, deletions),
+			Message: fmt.Sprintf("the plan deletes %s, more than max_deletions (%d); if that is intended, raise the limit with --max-deletions %d or settings.max_deletions",
+				ofBase(deletions, base.Users, "user", "users", " in scope"), maxDeletions, deletions),
 		})
 	}
-	if removals == 0 {
+	if removals <= RemovalFloor {
 		return out
-	}
-	current := 0
-	if live != nil {
-		for i := range live.Roles {
-			if roles[live.Roles[i].ID] {
-				current += len(live.Roles[i].Members)
-			}
-		}
 	}
 	// Removals of memberships the snapshot does not show still count: the
 	// guard errs on the side of stopping.
 	pct := 100.0
-	if current > removals {
-		pct = float64(removals) * 100 / float64(current)
+	if base.Memberships > removals {
+		pct = float64(removals) * 100 / float64(base.Memberships)
 	}
-	if pct > maxRemovalPercent {
+	// Written so that a NaN limit stops the plan rather than passing it.
+	if !(pct <= maxRemovalPercent) {
 		out = append(out, GuardViolation{
 			Guard: GuardMaxRemovalPercent, Value: pct, Limit: maxRemovalPercent,
-			Message: fmt.Sprintf("the plan removes %d of the %d current memberships of the roles it changes (%s%%), more than max_removal_percent (%s%%); if that is intended, raise the limit with --max-removal-percent %s or settings.max_removal_percent",
-				removals, current, percent(pct), percent(maxRemovalPercent), percentCeil(pct)),
+			Message: fmt.Sprintf("the plan removes %s (%s%%), more than max_removal_percent (%s%%); if that is intended, raise the limit with --max-removal-percent %s or settings.max_removal_percent",
+				ofBase(removals, base.Memberships, "membership", "memberships", " of the users in scope"),
+				percent(pct), percent(maxRemovalPercent), percentCeil(pct)),
 		})
 	}
 	return out
+}
+
+// ofBase says "n of the base things" and where they are, or only "n
+// things" when the base is unknown or smaller than n (a snapshot that
+// misses what the plan removes).
+func ofBase(n, base int, one, many, where string) string {
+	noun := func(k int) string {
+		if k == 1 {
+			return one
+		}
+		return many
+	}
+	if base >= n && base > 0 {
+		return fmt.Sprintf("%d of the %d %s%s", n, base, noun(base), where)
+	}
+	return fmt.Sprintf("%d %s", n, noun(n))
 }
 
 // percent formats a percentage with at most one decimal.

@@ -128,6 +128,7 @@ func finish(sink *diagSink, des *Desired, path string, data []byte) (*Desired, e
 	}
 	des.Path = path
 	des.Source = data
+	des.Warnings = sink.warnings()
 	des.applyDefaults()
 	return des, nil
 }

@@ -7,17 +7,22 @@ package plan
 
 import (
 	"strings"
+
+	"github.com/ninjaops/ninjaops/internal/emailaddr"
 )
 
 // The email and domain syntax the loader accepts, shared with the JSON
 // Schema (so they are written to mean the same in Go's RE2 and in the
 // ECMA-262 dialect schema validators use). Deliberately simple: one @, no
-// spaces, control or address-list characters, and a domain of at least two
-// non-empty dot-separated labels. It catches typos and pasted display
+// spaces, control (C0, DEL, C1), no-break space or address-list
+// characters, and a domain of at least two non-empty dot-separated labels.
+// The other invisible characters (U+200B, U+202E...) have no spelling that
+// both dialects read; the loader refuses them before this check
+// (unicode.go). It catches typos and pasted display
 // names ("Bob <bob@x.com>"); NinjaOne has the last word.
 const (
-	addrChar      = `[^\x00-\x20\x7f@<>(),;:"\[\]\\]`
-	labelChar     = `[^\x00-\x20\x7f@<>(),;:"\[\]\\.]`
+	addrChar      = `[^\x00-\x20\x7f-\xa0@<>(),;:"\[\]\\]`
+	labelChar     = `[^\x00-\x20\x7f-\xa0@<>(),;:"\[\]\\.]`
 	emailPattern  = `^` + addrChar + `+@` + labelChar + `+(\.` + labelChar + `+)+$`
 	domainPattern = `^` + labelChar + `+(\.` + labelChar + `+)+$`
 )
@@ -55,10 +60,10 @@ func validDomain(s string) bool {
 	return labels >= 2
 }
 
-// addrRune is addrChar: not a control character, space, or one of the
-// characters that delimit addresses.
+// addrRune is addrChar: not a control character, space, no-break space,
+// or one of the characters that delimit addresses.
 func addrRune(r rune) bool {
-	if r <= 0x20 || r == 0x7f {
+	if r <= 0x20 || (r >= 0x7f && r <= 0xa0) {
 		return false
 	}
 	switch r {
@@ -112,11 +117,15 @@ func who(kind string, u *UserSpec, ks *keySet) string {
 // against the users before it.
 func (d *decoder) checkUser(u *UserSpec, ks *keySet) {
 	if ks.ok("email") {
-		key := strings.ToLower(u.Email)
+		key := emailaddr.Key(u.Email)
 		p, _ := u.At.lookupID(emailPosKey, -1)
 		if first, dup := d.emails[key]; dup {
-			d.sink.add(p, "duplicate email %s (emails are compared case-insensitively): first listed at line %d as %s",
-				quote(u.Email), first.pos.Line, quote(first.email))
+			how := "emails are compared case-insensitively"
+			if strings.ToLower(u.Email) != strings.ToLower(first.email) {
+				how = "emails are compared case-insensitively, and a domain's Unicode and punycode spellings are the same domain"
+			}
+			d.sink.add(p, "duplicate email %s (%s): first listed at line %d as %s",
+				quote(u.Email), how, first.pos.Line, quote(first.email))
 		} else {
 			d.emails[key] = firstEmail{pos: p, email: u.Email}
 		}

@@ -26,16 +26,51 @@ const (
 	MembershipKind Kind = "membership"
 )
 
+// Drift is how the live tenant differs from the desired state, as the plan
+// JSON's "drift" says it.
+type Drift string
+
+const (
+	NoDrift Drift = "none"
+	// DriftChanges: the plan has changes to make.
+	DriftChanges Drift = "changes"
+	// DriftUnmanaged: live users in scope that the file does not list
+	// (unmanaged_users: report), and no changes.
+	DriftUnmanaged Drift = "unmanaged_users"
+	// DriftBoth: changes and unmanaged users.
+	DriftBoth Drift = "both"
+)
+
 // Plan is the set of changes that brings the live tenant to the desired
 // state. It is plain data: rendering and executing it live elsewhere.
 type Plan struct {
-	FormatVersion string   `json:"format_version"`
-	Summary       Summary  `json:"summary"`
-	Changes       []Change `json:"changes"`
-	Warnings      []string `json:"warnings"`
+	FormatVersion string `json:"format_version"`
+	// Drift summarizes Changes and Unmanaged: what plan
+	// --detailed-exitcode exits 2 for.
+	Drift    Drift    `json:"drift"`
+	Summary  Summary  `json:"summary"`
+	Changes  []Change `json:"changes"`
+	Warnings []string `json:"warnings"`
 	// Unmanaged lists the emails of live users in scope that the file does
 	// not list, when settings.unmanaged_users is report.
 	Unmanaged []string `json:"unmanaged"`
+}
+
+// HasDrift reports whether the tenant differs from the desired state: the
+// plan has changes, or users in scope that the file does not list.
+func (p *Plan) HasDrift() bool { return len(p.Changes) > 0 || len(p.Unmanaged) > 0 }
+
+// driftOf is the Drift of p's changes and unmanaged users.
+func driftOf(p *Plan) Drift {
+	switch changes, unmanaged := len(p.Changes) > 0, len(p.Unmanaged) > 0; {
+	case changes && unmanaged:
+		return DriftBoth
+	case changes:
+		return DriftChanges
+	case unmanaged:
+		return DriftUnmanaged
+	}
+	return NoDrift
 }
 
 // Summary counts the changes by action.

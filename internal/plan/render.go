@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/ninjaops/ninjaops/internal/emailaddr"
 )
 
 // What the renderers share: the order and titles of the change groups,
@@ -50,6 +52,38 @@ func summaryCounts(s Summary) string {
 		return ""
 	}
 	return fmt.Sprintf("%d to create, %d to update, %d to delete, %d memberships to add, %d to remove", s.Create, s.Update, s.Delete, s.Add, s.Remove)
+}
+
+// maxNamed is how many unmanaged users a summary line names.
+const maxNamed = 5
+
+// unmanagedNote names the unmanaged users for a summary line, each through
+// esc: "Unmanaged: 2 users in scope are not in the file: a, b.", or "".
+func unmanagedNote(p *Plan, esc func(string) string) string {
+	n := len(p.Unmanaged)
+	if n == 0 {
+		return ""
+	}
+	names := make([]string, 0, min(n, maxNamed))
+	for _, e := range p.Unmanaged[:min(n, maxNamed)] {
+		names = append(names, esc(e))
+	}
+	list := strings.Join(names, ", ")
+	if n > maxNamed {
+		list += fmt.Sprintf(" and %d more", n-maxNamed)
+	}
+	if n == 1 {
+		return "Unmanaged: 1 user in scope is not in the file: " + list + "."
+	}
+	return fmt.Sprintf("Unmanaged: %d users in scope are not in the file: %s.", n, list)
+}
+
+// unmanagedCount is "1 unmanaged user" or "n unmanaged users".
+func unmanagedCount(n int) string {
+	if n == 1 {
+		return "1 unmanaged user"
+	}
+	return fmt.Sprintf("%d unmanaged users", n)
 }
 
 // field is one named value of a user as the renderers print it.
@@ -127,16 +161,16 @@ func updatedFields(before, after *Values) []fieldChange {
 // memberOf splits a membership change into its role label and member email.
 func memberParts(c Change) (role, email string) {
 	v := c.membership()
-	return roleOf(c.Address), strings.ToLower(v.Email)
+	return roleOf(c.Address), emailaddr.Key(v.Email)
 }
 
 // userEmail is the lower-cased email a user change is addressed by.
 func userEmail(c Change) string {
 	if c.After != nil {
-		return strings.ToLower(c.After.Email)
+		return emailaddr.Key(c.After.Email)
 	}
 	if c.Before != nil {
-		return strings.ToLower(c.Before.Email)
+		return emailaddr.Key(c.Before.Email)
 	}
 	return c.Address
 }

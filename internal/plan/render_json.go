@@ -35,5 +35,8 @@ func normalized(p *Plan) *Plan {
 	if q.Unmanaged == nil {
 		q.Unmanaged = []string{}
 	}
+	if q.Drift == "" {
+		q.Drift = driftOf(&q)
+	}
 	return &q
 }

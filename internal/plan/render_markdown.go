@@ -60,10 +60,18 @@ func RenderMarkdown(p *Plan, opts MarkdownOptions) []byte {
 		limit = MarkdownLimit
 	}
 	var head strings.Builder
-	if s := summaryCounts(p.Summary); s != "" {
+	switch s, n := summaryCounts(p.Summary), len(p.Unmanaged); {
+	case s != "" && n > 0:
+		fmt.Fprintf(&head, "### ninjaops plan: %s; %s\n\n", s, unmanagedCount(n))
+	case s != "":
 		fmt.Fprintf(&head, "### ninjaops plan: %s\n\n", s)
-	} else {
+	case n > 0:
+		fmt.Fprintf(&head, "### ninjaops plan: no changes to apply; %s\n\n", unmanagedCount(n))
+	default:
 		head.WriteString("### ninjaops plan: no changes\n\nNinjaOne matches the desired state.\n\n")
+	}
+	if note := unmanagedNote(p, func(s string) string { return s }); note != "" {
+		head.WriteString(mdText(note, mdTextRunes*2) + "\n\n")
 	}
 
 	var secs []mdSection
@@ -206,8 +214,10 @@ func mdEscape(s string, runes int, newline string) string {
 			b.WriteString(newline)
 		case '\r':
 		default:
-			if r < ' ' || r == 0x7f {
-				b.WriteString(strconv.QuoteRune(r))
+			// Controls, and what would hide or reorder the comment's text
+			// (U+202E RIGHT-TO-LEFT OVERRIDE, zero-width characters).
+			if invisible(r) {
+				b.WriteString(strconv.QuoteRuneToASCII(r))
 				continue
 			}
 			b.WriteRune(r)

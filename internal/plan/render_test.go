@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -109,6 +110,7 @@ func TestRenderJSONShape(t *testing.T) {
 	}
 	want := map[string]any{
 		"format_version": "1",
+		"drift":          "none",
 		"summary":        map[string]any{"create": 0.0, "update": 0.0, "delete": 0.0, "add": 0.0, "remove": 0.0},
 		"changes":        []any{}, "warnings": []any{}, "unmanaged": []any{},
 	}
@@ -125,6 +127,111 @@ func TestRenderJSONShape(t *testing.T) {
 	if diff := cmp.Diff(p, &back); diff != "" {
 		t.Errorf("round trip (-want +got):\n%s", diff)
 	}
+}
+
+// Users in scope that the file does not list are drift (in report mode):
+// every format says so, and none claims that NinjaOne matches.
+func TestRenderDrift(t *testing.T) {
+	update := func(d *Desired) *Desired {
+		d.Users[0].LastName = "Smythe"
+		return d
+	}
+	tests := []struct {
+		name     string
+		desired  *Desired
+		drift    Drift
+		summary  string // the text summary line
+		heading  string // the markdown heading and the paragraph after it
+		notMatch bool   // no format may say NinjaOne matches
+	}{
+		{
+			name:    "ignore: no drift",
+			desired: desired(UnmanagedIgnore, tuser(3, "alice@example.com", "Alice", "Smith", "Helpdesk")),
+			drift:   NoDrift,
+			summary: "No changes. NinjaOne matches the desired state.",
+			heading: "### ninjaops plan: no changes\n\nNinjaOne matches the desired state.\n\n",
+		},
+		{
+			name:     "report: unmanaged users only",
+			desired:  scopedTo(desired(UnmanagedReport, tuser(3, "alice@example.com", "Alice", "Smith", "Helpdesk")), "example.com"),
+			drift:    DriftUnmanaged,
+			summary:  "No changes to apply. Unmanaged: 3 users in scope are not in the file: dave@example.com, root@example.com, sam@example.com.",
+			heading:  "### ninjaops plan: no changes to apply; 3 unmanaged users\n\nUnmanaged: 3 users in scope are not in the file: dave&#64;example.com, root&#64;example.com, sam&#64;example.com.\n\n",
+			notMatch: true,
+		},
+		{
+			name:     "report: one unmanaged user",
+			desired:  scopedTo(desired(UnmanagedReport, euser(3, "bob@customer.example", "Bob", "Jones", "Customer Inc", "Portal Users")), "customer.example"),
+			drift:    DriftUnmanaged,
+			summary:  "No changes to apply. Unmanaged: 1 user in scope is not in the file: liam@customer.example.",
+			heading:  "### ninjaops plan: no changes to apply; 1 unmanaged user\n\nUnmanaged: 1 user in scope is not in the file: liam&#64;customer.example.\n\n",
+			notMatch: true,
+		},
+		{
+			name:    "report: changes only",
+			desired: scopedTo(update(desired(UnmanagedReport, tuser(3, "val@vendor.example", "Val", "Vendor"))), "vendor.example"),
+			drift:   DriftChanges,
+			summary: "Plan: 0 to create, 1 to update, 0 to delete, 0 memberships to add, 0 to remove.",
+			heading: "### ninjaops plan: 0 to create, 1 to update, 0 to delete, 0 memberships to add, 0 to remove\n\n",
+		},
+		{
+			name:     "report: both, more users than the line names",
+			desired:  update(desired(UnmanagedReport, tuser(3, "alice@example.com", "Alice", "Smith"))),
+			drift:    DriftBoth,
+			summary:  "Plan: 0 to create, 1 to update, 0 to delete, 0 memberships to add, 0 to remove. Unmanaged: 7 users in scope are not in the file: bob@customer.example, dave@example.com, erin@acme.example, liam@customer.example, root@example.com and 2 more.",
+			heading:  "### ninjaops plan: 0 to create, 1 to update, 0 to delete, 0 memberships to add, 0 to remove; 7 unmanaged users\n\nUnmanaged: 7 users in scope are not in the file: bob&#64;customer.example, dave&#64;example.com, erin&#64;acme.example, liam&#64;customer.example, root&#64;example.com and 2 more.\n\n",
+			notMatch: true,
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			live := baseSnapshot()
+			// An account created behind the file's back.
+			live.EndUsers = append(live.EndUsers, endUser(22, "liam@customer.example", "Liam", "New", 2, false))
+			p, err := Diff(tc.desired, live)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if p.Drift != tc.drift || p.HasDrift() != (tc.drift != NoDrift) {
+				t.Errorf("Drift = %q, HasDrift = %v; want %q", p.Drift, p.HasDrift(), tc.drift)
+			}
+			text := string(RenderText(p, TextOptions{}))
+			if got := SummaryLine(p); got != tc.summary {
+				t.Errorf("SummaryLine:\n got %q\nwant %q", got, tc.summary)
+			}
+			if !slices.Contains(strings.Split(text, "\n"), tc.summary) {
+				t.Errorf("text lacks the summary line %q:\n%s", tc.summary, text)
+			}
+			md := string(RenderMarkdown(p, MarkdownOptions{}))
+			if !strings.HasPrefix(md, tc.heading) {
+				t.Errorf("markdown starts:\n%q\nwant:\n%q", md[:min(len(md), len(tc.heading)+40)], tc.heading)
+			}
+			js, err := RenderJSON(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var back struct {
+				Drift     Drift    `json:"drift"`
+				Unmanaged []string `json:"unmanaged"`
+			}
+			if err := json.Unmarshal(js, &back); err != nil {
+				t.Fatal(err)
+			}
+			if back.Drift != tc.drift || len(back.Unmanaged) != len(p.Unmanaged) {
+				t.Errorf("JSON drift %q with %d unmanaged, want %q with %d", back.Drift, len(back.Unmanaged), tc.drift, len(p.Unmanaged))
+			}
+			for name, out := range map[string]string{"text": text, "markdown": md} {
+				if tc.notMatch && strings.Contains(out, "matches the desired state") {
+					t.Errorf("%s claims NinjaOne matches:\n%s", name, out)
+				}
+			}
+		})
+	}
+}
+
+func scopedTo(d *Desired, domains ...string) *Desired {
+	d.Settings.Scope.EmailDomains = domains
+	return d
 }
 
 func TestRenderTextColor(t *testing.T) {

@@ -45,7 +45,7 @@ func RenderText(p *Plan, opts TextOptions) []byte {
 	for _, g := range gs {
 		fmt.Fprintf(&b, "\n%s (%d):\n", paint(ansiBold, g.title), len(g.changes))
 		for _, c := range g.changes {
-			fmt.Fprintf(&b, "  %s %s  # %s\n", signs[c.Action], c.Address, c.Reason)
+			fmt.Fprintf(&b, "  %s %s  # %s\n", signs[c.Action], escapeInvisible(c.Address), oneLine(c.Reason))
 			switch c.Action {
 			case Create:
 				writeFields(&b, userFields(c.After))
@@ -58,17 +58,17 @@ func RenderText(p *Plan, opts TextOptions) []byte {
 					width = max(width, len(fc.name))
 				}
 				for _, fc := range fcs {
-					fmt.Fprintf(&b, "      %-*s = %s -> %s\n", width, fc.name, fc.old, fc.new)
+					fmt.Fprintf(&b, "      %-*s = %s -> %s\n", width, fc.name, escapeInvisible(fc.old), escapeInvisible(fc.new))
 				}
 			}
 		}
 	}
 
-	if s := summaryCounts(p.Summary); s != "" {
-		fmt.Fprintf(&b, "\n%s %s.\n", paint(ansiBold, "Plan:"), s)
-	} else {
-		fmt.Fprintf(&b, "%s NinjaOne matches the desired state.\n", paint(ansiBold, "No changes."))
+	if len(gs) > 0 {
+		b.WriteByte('\n')
 	}
+	b.WriteString(summaryLine(p, func(s string) string { return paint(ansiBold, s) }))
+	b.WriteByte('\n')
 
 	if len(p.Unmanaged) > 0 {
 		fmt.Fprintf(&b, "\nUnmanaged users (%d), in scope but not in the file (unmanaged_users: report):\n", len(p.Unmanaged))
@@ -85,26 +85,49 @@ func RenderText(p *Plan, opts TextOptions) []byte {
 	return []byte(b.String())
 }
 
+// SummaryLine is the line that follows the changes in the text plan:
+// their counts, or that there are none, and the unmanaged users it names.
+// Only a plan without drift says that NinjaOne matches the desired state.
+func SummaryLine(p *Plan) string { return summaryLine(p, func(s string) string { return s }) }
+
+func summaryLine(p *Plan, bold func(string) string) string {
+	var line string
+	switch s := summaryCounts(p.Summary); {
+	case s != "":
+		line = bold("Plan:") + " " + s + "."
+	case len(p.Unmanaged) > 0:
+		line = bold("No changes to apply.")
+	default:
+		return bold("No changes.") + " NinjaOne matches the desired state."
+	}
+	if note := unmanagedNote(p, printable); note != "" {
+		line += " " + note
+	}
+	return line
+}
+
 func writeFields(b *strings.Builder, fs []field) {
 	width := 0
 	for _, f := range fs {
 		width = max(width, len(f.name))
 	}
 	for _, f := range fs {
-		fmt.Fprintf(b, "      %-*s = %s\n", width, f.name, f.value)
+		fmt.Fprintf(b, "      %-*s = %s\n", width, f.name, escapeInvisible(f.value))
 	}
 }
 
-// oneLine keeps a message on one line, whatever live data it quotes.
+// oneLine keeps a message on one line, whatever live data it quotes, and
+// escapes the characters that would hide or reorder text around them.
 func oneLine(s string) string {
-	return strings.NewReplacer("\r\n", " ", "\n", " ", "\r", " ").Replace(s)
+	return escapeInvisible(strings.NewReplacer("\r\n", " ", "\n", " ", "\r", " ").Replace(s))
 }
 
 // printable returns s, or s quoted when it holds characters a terminal
-// would interpret: live data must not be able to move the cursor.
+// would interpret or a reader could not see: live data must not be able
+// to move the cursor, reorder the line, or pass for another address.
 func printable(s string) string {
-	if q := strconv.Quote(s); q[1:len(q)-1] != s {
-		return q
+	if q := strconv.Quote(s); q[1:len(q)-1] != s || strings.ContainsFunc(s, invisible) {
+		return escapeInvisible(q)
 	}
 	return s
 }

@@ -40,6 +40,11 @@ type fieldInfo struct {
 	// check is a further rule for each string value (email syntax, globs);
 	// it returns what is wrong, or "".
 	check func(string) string
+	// runes is which characters a string value may not hold, and
+	// lookalike, when set, warns about one that imitates another spelling
+	// (unicode.go).
+	runes     runeRule
+	lookalike lookalikeCheck
 	// intern shares the strings of values that repeat across users (role
 	// and organization names), so 100,000 users do not hold 100,000
 	// copies of "Portal Users".
@@ -111,7 +116,8 @@ var structInfos = sync.OnceValue(func() map[reflect.Type]*structInfo {
 			}
 			fi := fieldInfo{key: name, posKey: posKey(name), index: i, ord: len(si.fields), bit: 1 << len(si.fields), minLen: -1, maxLen: -1,
 				required: !strings.Contains(opts, "omitempty"),
-				check:    stringChecks[t.Name()+"."+name], intern: interned[t.Name()+"."+name]}
+				check:    stringChecks[t.Name()+"."+name], intern: interned[t.Name()+"."+name],
+				runes: runeRules[t.Name()+"."+name], lookalike: lookalikeRules[t.Name()+"."+name]}
 			parseSchemaTag(&fi, sf.Tag.Get("jsonschema"))
 			et := sf.Type
 			for et.Kind() == reflect.Pointer || et.Kind() == reflect.Slice {
@@ -453,6 +459,12 @@ func (d *decoder) str(n *yaml.Node, fi *fieldInfo, idx int) (string, bool) {
 		d.errAt(n, "%s %s is not valid: use %s%s", label(fi.key, idx), quote(s), list(fi.enum), msg)
 		return "", false
 	}
+	// Before the other rules: an invisible character is the cause of the
+	// rest, and what a reader must be told.
+	if r, bad := fi.runes.refusedRune(s); bad {
+		d.errAt(n, "%s %s %s", label(fi.key, idx), quote(s), refusal(r))
+		return "", false
+	}
 	if fi.minLen > 0 || fi.maxLen >= 0 {
 		// Counting is skipped for long strings only when no limit could pass.
 		c := utf8.RuneCountInString(s)
@@ -473,6 +485,11 @@ func (d *decoder) str(n *yaml.Node, fi *fieldInfo, idx int) (string, bool) {
 		if msg := fi.check(s); msg != "" {
 			d.errAt(n, "%s %s %s", label(fi.key, idx), quote(s), msg)
 			return "", false
+		}
+	}
+	if fi.lookalike != nil {
+		if found, plain := fi.lookalike(s); found != "" {
+			d.sink.warn(d.pos(n), "%s %s %s", label(fi.key, idx), quote(s), lookalikeWarning(found, plain))
 		}
 	}
 	if fi.intern {
