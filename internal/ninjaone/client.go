@@ -173,7 +173,7 @@ func (c *Client) do(ctx context.Context, k *call) error {
 				return ctx.Err()
 			}
 			c.log.Debug("http", "method", k.method, "path", k.path, "error", c.redact(err.Error()), "duration", time.Since(start).Round(time.Millisecond).String(), "attempt", r.attempt)
-			cause := fmt.Errorf("%s %s: %s", k.method, k.path, c.redact(unwrapURLError(err).Error()))
+			cause := markUnreachable(fmt.Errorf("%s %s: %s", k.method, k.path, c.redact(unwrapURLError(err).Error())), err)
 			if k.write() && !neverSent(err) {
 				uncertain, everUncertain = true, true
 			}
