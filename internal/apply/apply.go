@@ -166,6 +166,7 @@ func Run(ctx context.Context, t Target, p *plan.Plan, opts Options) *Report {
 		adopted: map[string]bool{},
 		failed:  map[string]string{},
 	}
+	r.cond = sync.NewCond(&r.mu)
 	r.report.Started = time.Now().UTC()
 	for i, c := range p.Changes {
 		r.results[i] = Result{Address: c.Address, Action: c.Action}
@@ -221,8 +222,11 @@ type runner struct {
 	created map[string]int32
 	adopted map[string]bool
 	failed  map[string]string
-	// unreachable counts the calls in a row that could not connect.
+	// unreachable counts the calls in a row that could not connect;
+	// inflight the calls running, whose ends cond announces.
 	unreachable int
+	inflight    int
+	cond        *sync.Cond
 }
 
 func (r *runner) finish(i int, res Result) {
@@ -338,16 +342,38 @@ func (r *runner) parallel(n int, task, skip func(k int)) {
 		case sem <- struct{}{}:
 		case <-r.stop.Done():
 		}
+		r.waitWhileProbing()
 		if r.stop.Err() != nil {
 			skip(k)
 			continue
 		}
+		r.mu.Lock()
+		r.inflight++
+		r.mu.Unlock()
 		wg.Go(func() {
-			defer func() { <-sem }()
+			defer func() {
+				r.mu.Lock()
+				r.inflight--
+				r.cond.Broadcast()
+				r.mu.Unlock()
+				<-sem
+			}()
 			task(k)
 		})
 	}
 	wg.Wait()
+}
+
+// waitWhileProbing holds the next call back while the last one could not
+// connect and others are still in flight: until NinjaOne answers again,
+// calls go one at a time, so a server that is gone costs one round of the
+// client's retries before the run stops, not one round per free slot.
+func (r *runner) waitWhileProbing() {
+	r.mu.Lock()
+	for r.unreachable > 0 && r.inflight > 0 && r.stop.Err() == nil {
+		r.cond.Wait()
+	}
+	r.mu.Unlock()
 }
 
 func (r *runner) interrupted(i int) {

@@ -236,11 +236,19 @@ func TestUnreachableStopsStartingChanges(t *testing.T) {
 		})
 	}
 
-	// Calls in flight when it trips finish; with 4 at once no more than 3
-	// beyond the three failures are started.
-	target := &unreachable{fake: &fake{}, errs: []error{errGone}}
+	// Four calls in flight when the server goes: after the first failure
+	// no new call starts while the others are out, so the four are all
+	// there is (they finish), not one more round of retries per slot.
+	target := &unreachable{fake: &fake{rendezvous: 4}, errs: []error{errGone}}
 	rep := Run(context.Background(), target, &plan.Plan{Changes: cs}, Options{Parallelism: 4})
-	if n := len(target.calls); n < 3 || n > 6 || rep.Stopped == "" {
-		t.Errorf("parallelism 4: %d calls, stopped %q; want 3 to 6, stopped", n, rep.Stopped)
+	if n := len(target.calls); n != 4 || rep.Stopped == "" || rep.Totals.Failed != 4 {
+		t.Errorf("parallelism 4: %d calls, %+v, stopped %q; want the 4 in flight failed, then stopped", n, rep.Totals, rep.Stopped)
+	}
+
+	// A failure then answers: the run goes on to the end.
+	target = &unreachable{fake: &fake{}, errs: []error{errGone, nil}}
+	rep = Run(context.Background(), target, &plan.Plan{Changes: cs}, Options{Parallelism: 4})
+	if rep.Stopped != "" || rep.Totals.OK != len(cs)-1 || rep.Totals.Failed != 1 {
+		t.Errorf("one failure then answers: %+v, stopped %q", rep.Totals, rep.Stopped)
 	}
 }
