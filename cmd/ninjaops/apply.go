@@ -16,6 +16,7 @@ import (
 
 	"github.com/ninjaops/ninjaops/internal/apply"
 	"github.com/ninjaops/ninjaops/internal/plan"
+	"github.com/ninjaops/ninjaops/internal/safefile"
 )
 
 func init() { register(applyCommand) }
@@ -334,5 +335,5 @@ func writeReport(path string, rep *apply.Report) error {
 	if err != nil {
 		return err
 	}
-	return writeFileAtomic(path, append(b, '\n'), 0o600)
+	return safefile.Write(path, append(b, '\n'))
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/ninjaops/ninjaops/internal/ninjaone"
 	"github.com/ninjaops/ninjaops/internal/plan"
+	"github.com/ninjaops/ninjaops/internal/safefile"
 )
 
 func init() { register(planCommand) }
@@ -45,6 +46,13 @@ func runPlan(c *cli.Context, e *env) error {
 	}
 
 	saving := c.String("out") != ""
+	if saving {
+		// Refused before anything is read or started: the in-process
+		// sandbox would leave a state file behind for a plan never saved.
+		if err := checkOutput("out", c.String("out"), input{"-f", c.String("file")}); err != nil {
+			return fmt.Errorf("saving the plan: %w", err)
+		}
+	}
 	s, err := readBoth(c, e, func() (*plan.Desired, error) {
 		d, err := loadDesired(e, c.String("file"))
 		if d != nil && !saving {
@@ -71,7 +79,7 @@ func runPlan(c *cli.Context, e *env) error {
 		if err != nil {
 			return err
 		}
-		if err := writeFileAtomic(out, saved, 0o600); err != nil {
+		if err := safefile.Write(out, saved); err != nil {
 			return fmt.Errorf("saving the plan: %w", err)
 		}
 	}

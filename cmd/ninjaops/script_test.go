@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"io/fs"
 	"net"
 	"net/http"
 	"net/url"
@@ -50,6 +51,7 @@ func TestScripts(t *testing.T) {
 			"replace":    cmdReplace,
 			"waitcount":  cmdWaitCount,
 			"truncate":   cmdTruncate,
+			"fileinfo":   cmdFileinfo,
 		},
 	})
 }
@@ -242,4 +244,32 @@ func cmdTruncate(ts *testscript.TestScript, neg bool, args []string) {
 	n, err := strconv.Atoi(args[1])
 	ts.Check(err)
 	ts.Check(os.Truncate(ts.MkAbs(args[0]), int64(n)))
+}
+
+// fileinfo FILE... prints, for each FILE, its kind and permissions, e.g.
+// "plan.json: regular 0600" or "fifo: named pipe 0600", without
+// following a symbolic link.
+func cmdFileinfo(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) == 0 {
+		ts.Fatalf("usage: fileinfo FILE...")
+	}
+	for _, a := range args {
+		fi, err := os.Lstat(ts.MkAbs(a))
+		ts.Check(err)
+		m := fi.Mode()
+		kind := "regular"
+		switch {
+		case m.IsDir():
+			kind = "directory"
+		case m&fs.ModeSymlink != 0:
+			kind = "symlink"
+		case m&fs.ModeNamedPipe != 0:
+			kind = "named pipe"
+		case m&fs.ModeCharDevice != 0:
+			kind = "character device"
+		case !m.IsRegular():
+			kind = "other"
+		}
+		fmt.Fprintf(ts.Stdout(), "%s: %s %04o\n", a, kind, m.Perm())
+	}
 }
