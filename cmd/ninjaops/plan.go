@@ -2,11 +2,9 @@ package main
 
 import (
 	"fmt"
-	"net/url"
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/ninjaops/ninjaops/internal/ninjaone"
 	"github.com/ninjaops/ninjaops/internal/plan"
 	"github.com/ninjaops/ninjaops/internal/safefile"
 )
@@ -66,7 +64,7 @@ func runPlan(c *cli.Context, e *env) error {
 		return err
 	}
 	defer s.close()
-	d, client := s.desired, s.client
+	d := s.desired
 	p, err := plan.Diff(d, s.live)
 	if err != nil {
 		return desiredError(e, err)
@@ -75,7 +73,11 @@ func runPlan(c *cli.Context, e *env) error {
 	// Save first: a plan that cannot be saved is an error, and the
 	// printed plan must not suggest otherwise.
 	if out := c.String("out"); out != "" {
-		saved, err := plan.MarshalPlanFile(p, d, planTarget(c, client))
+		t, err := tenantOf(c, e)
+		if err != nil {
+			return err
+		}
+		saved, err := plan.MarshalPlanFile(p, d, t.target())
 		if err != nil {
 			return err
 		}
@@ -112,16 +114,4 @@ func runPlan(c *cli.Context, e *env) error {
 // (https://no-color.org: NO_COLOR set to anything non-empty).
 func useColor(c *cli.Context, e *env) bool {
 	return e.stdoutTTY && !c.Bool("no-color") && e.getenv("NO_COLOR") == "" && e.getenv("TERM") != "dumb"
-}
-
-// planTarget names the tenant a saved plan is for, so apply can refuse a
-// plan made against another one: "sandbox" for --sandbox, else the host.
-func planTarget(c *cli.Context, client *ninjaone.Client) string {
-	if c.Bool(flagSandbox) {
-		return "sandbox"
-	}
-	if u, err := url.Parse(client.BaseURL()); err == nil && u.Host != "" {
-		return u.Host
-	}
-	return client.BaseURL()
 }

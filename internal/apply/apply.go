@@ -109,7 +109,7 @@ type Totals struct {
 // Report is what a run did, in the order of the plan's changes.
 type Report struct {
 	Started     time.Time `json:"started"`
-	Finished    time.Time `json:"finished"`
+	Finished    time.Time `json:"finished,omitzero"` // zero while a run is under way
 	Interrupted bool      `json:"interrupted"`
 	// Stopped says why the run stopped starting changes before the end
 	// of its own accord (NinjaOne unreachable, duplicate users); an
