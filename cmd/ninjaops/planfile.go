@@ -19,9 +19,11 @@ import (
 const flagAllowMissingDesired = "allow-missing-desired"
 
 // maxPlanFile bounds what apply reads of a PLANFILE: a plan records its
-// desired file (up to plan.MaxFileSize, base64) and its changes, and a
-// plan creating every user of a 100,000-user file is far below it.
-const maxPlanFile = 4 * plan.MaxFileSize
+// desired file (up to plan.MaxFileSize, base64) and its changes. A plan
+// creating every user of a 100,000-user file (13 MB), each with two roles,
+// is 131 MB; the largest desired file ninjaops reads would make one of
+// about five times that, which this still admits.
+const maxPlanFile = 16 * plan.MaxFileSize
 
 // readPlanFile reads a PLANFILE, refusing before reading it all one that
 // is too large, or that does not start like a JSON object (apply /dev/zero

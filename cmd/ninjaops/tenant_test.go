@@ -35,4 +35,8 @@ func TestCheckTarget(t *testing.T) {
 	if sb.target() != "sandbox state:"+sb.key {
 		t.Errorf("sandbox target %q", sb.target())
 	}
+	otherState := tenant{host: "sandbox", key: tenantDigest("sandbox", "/y/state.json"), sandbox: true}
+	if err := checkTarget("plan.json", otherState.target(), sb); err == nil || !strings.Contains(err.Error(), "made for the built-in sandbox with another --sandbox-state") {
+		t.Errorf("another sandbox state: %v", err)
+	}
 }
