@@ -157,20 +157,26 @@ func bothAtOnce(t *testing.T, base, file string) [2]*tenantRun {
 	return runs
 }
 
+// gatedRace starts a quickstart sandbox that treats duplicate emails as
+// dup says, behind a gate for two applies, and runs two applies of a file
+// of n new users against it at once.
+func gatedRace(t *testing.T, dup string, n int) (srv *sandbox.Server, g *gate, base, file string, runs [2]*tenantRun) {
+	srv = quickstartSandbox(t, dup)
+	g = newGate(srv, 4)
+	ts := httptest.NewServer(g)
+	t.Cleanup(ts.Close)
+	file = concurrentFile(t, n)
+	return srv, g, ts.URL, file, bothAtOnce(t, ts.URL, file)
+}
+
 // When NinjaOne accepts a second user with a taken email, two applies
-// that both checked before either created make every new user twice.
-// Each finds it right after its create phase: it stops before any
-// membership, exits 1, and names every id; nobody reports success. Once
-// the extra users are deleted, apply finishes the job.
+// that both checked before either created make every new user twice. The
+// apply that checks last, right after its create phase, finds each one:
+// it stops before any membership, exits 1, and names every id. Once the
+// extra users are deleted, apply finishes the job.
 func TestConcurrentAppliesWhenDuplicatesAreAccepted(t *testing.T) {
 	const n = 5
-	srv := quickstartSandbox(t, sandbox.DuplicatesAccept)
-	g := newGate(srv, 4)
-	ts := httptest.NewServer(g)
-	defer ts.Close()
-	file := concurrentFile(t, n)
-
-	runs := bothAtOnce(t, ts.URL, file)
+	srv, _, base, file, runs := gatedRace(t, sandbox.DuplicatesAccept, n)
 	have := holders(srv)
 	if len(have) != n {
 		t.Fatalf("%d new emails in the tenant, want %d: %v", len(have), n, have)
@@ -195,7 +201,7 @@ func TestConcurrentAppliesWhenDuplicatesAreAccepted(t *testing.T) {
 	}
 
 	// Delete the extra user of each email: apply then finishes the job.
-	c, err := ninjaone.New(ninjaone.Config{BaseURL: ts.URL, ClientID: "sandbox", ClientSecret: "sandbox"})
+	c, err := ninjaone.New(ninjaone.Config{BaseURL: base, ClientID: "sandbox", ClientSecret: "sandbox"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -204,7 +210,7 @@ func TestConcurrentAppliesWhenDuplicatesAreAccepted(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	finishes(t, ts.URL, file)
+	finishes(t, base, file)
 }
 
 // finishes runs apply once more and wants it to succeed (with what is
@@ -225,13 +231,7 @@ func finishes(t *testing.T, base, file string) {
 // run finishes the job.
 func TestConcurrentAppliesWhenDuplicatesAreRefused(t *testing.T) {
 	const n = 5
-	srv := quickstartSandbox(t, sandbox.DuplicatesRefuse)
-	g := newGate(srv, 4)
-	ts := httptest.NewServer(g)
-	defer ts.Close()
-	file := concurrentFile(t, n)
-
-	runs := bothAtOnce(t, ts.URL, file)
+	srv, g, base, file, runs := gatedRace(t, sandbox.DuplicatesRefuse, n)
 	for email, ids := range holders(srv) {
 		if len(ids) != 1 {
 			t.Errorf("%s is held by %v", email, ids)
@@ -247,7 +247,7 @@ func TestConcurrentAppliesWhenDuplicatesAreRefused(t *testing.T) {
 	if refused < n {
 		t.Errorf("%d refusals reported, want one per user (%d):\n%s\n%s", refused, n, runs[0].stderr, runs[1].stderr)
 	}
-	finishes(t, ts.URL, file)
+	finishes(t, base, file)
 }
 
 // An apply that waits at its prompt while another (from another machine)
