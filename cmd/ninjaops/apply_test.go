@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -110,13 +111,14 @@ func TestApplyReportThatCannotBeWrittenFails(t *testing.T) {
 	report := filepath.Join(dir, "no-such-dir", "report.json")
 	code, out, errb := applyRun(context.Background(), t, filepath.Join(dir, "state.json"), "", false,
 		"apply", "-f", quickstartFile, "--auto-approve", "--report", report)
-	if !strings.Contains(out, "Apply complete!") {
-		t.Fatalf("the apply itself failed: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errb)
+	// A report asked for that cannot be written fails the run before
+	// anything is changed: a CI job that reads it must not be told all
+	// went well, nor find changes nobody reported.
+	if code != exitError || !strings.Contains(errb, report) || strings.Contains(out, "Apply complete!") {
+		t.Errorf("exit %d, stdout %q, stderr %q; want 1 naming %s, and nothing applied", code, out, errb, report)
 	}
-	// The changes were made, but the report asked for is missing: a CI job
-	// that reads it must not be told all went well.
-	if code != exitError || !strings.Contains(errb, report) {
-		t.Errorf("exit %d, stderr %q; want 1 naming %s", code, errb, report)
+	if _, err := os.Stat(filepath.Join(dir, "state.json")); err == nil {
+		t.Error("the sandbox was started (its state exists): the report should be refused first")
 	}
 }
 

@@ -296,6 +296,10 @@ func runSync(c *cli.Context, e *env) error {
 		return fmt.Errorf("--%s: %w", flagStorageEngine, err)
 	}
 	file := batonFile(c)
+	// Before anything opens it: opening a FIFO to read its header blocks.
+	if err := checkOutput(flagFile, file); err != nil {
+		return err
+	}
 	before, err := batonsync.FileEngine(file)
 	if err != nil {
 		return fmt.Errorf("%w; delete it or choose another --%s", err, flagFile)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/ninjaops/ninjaops/internal/ninjaone"
 	"github.com/ninjaops/ninjaops/internal/plan"
+	"github.com/ninjaops/ninjaops/internal/safefile"
 )
 
 func init() { register(exportCommand) }
@@ -79,6 +80,13 @@ func runExport(c *cli.Context, e *env) error {
 		opts.Time = t
 	}
 
+	out := c.String("output")
+	if out != "-" && out != "" {
+		if err := checkOutput("output", out); err != nil {
+			return err
+		}
+	}
+
 	client, closeFn, err := connect(c, e)
 	if err != nil {
 		return err
@@ -94,7 +102,6 @@ func runExport(c *cli.Context, e *env) error {
 		return err
 	}
 
-	out := c.String("output")
 	if out == "-" || out == "" {
 		_, err := e.stdout.Write(data)
 		return err
@@ -111,13 +118,17 @@ func runExport(c *cli.Context, e *env) error {
 			}
 		}
 		if same {
+			// Kept as it is, but no longer readable by others.
+			if err := safefile.Tighten(out); err != nil {
+				return err
+			}
 			fmt.Fprintf(e.stderr, "%s is up to date: the tenant has not changed since it was exported.\n", out)
 			return nil
 		}
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("reading the previous export: %w", err)
 	}
-	if err := writeFileAtomic(out, data, 0o644); err != nil {
+	if err := safefile.Write(out, data); err != nil {
 		return fmt.Errorf("writing the export: %w", err)
 	}
 	fmt.Fprintf(e.stderr, "Exported %d users to %s.\n", countUsers(data), out)

@@ -1,56 +1,32 @@
 package main
 
 import (
-	"io/fs"
-	"os"
-	"path/filepath"
+	"fmt"
+
+	"github.com/ninjaops/ninjaops/internal/safefile"
 )
 
-// writeFileAtomic writes data to path through a temporary file in the
-// same directory and a rename, so a reader (or a crash) never sees half a
-// file. An existing file keeps its permissions; a new one gets perm (0600
-// for plan files and reports, which hold people's names and emails). A symbolic link is followed, and a
-// path that is not a regular file (/dev/stdout, a pipe) is written to
-// directly: renaming over it would replace the device itself.
-func writeFileAtomic(path string, data []byte, perm fs.FileMode) error {
-	mode := perm
-	if real, err := filepath.EvalSymlinks(path); err == nil {
-		path = real
+// Every file a command writes (plan files, reports, exports) goes through
+// internal/safefile: 0600, atomic, and only ever a regular file or a path
+// where nothing is yet.
+
+// input is a file a command reads, named by the flag that gave it.
+type input struct {
+	flag, path string
+}
+
+// checkOutput refuses, before any work, an output path ninjaops may not
+// write (a device, a pipe, a directory), or one that is a file the same
+// command reads: plan -f ninjaops.yaml --out ninjaops.yaml would replace
+// the desired state with a plan.
+func checkOutput(flag, path string, inputs ...input) error {
+	if err := safefile.Check(path); err != nil {
+		return fmt.Errorf("--%s: %w", flag, err)
 	}
-	if fi, err := os.Stat(path); err == nil {
-		if !fi.Mode().IsRegular() {
-			f, err := os.OpenFile(path, os.O_WRONLY, 0)
-			if err != nil {
-				return err
-			}
-			_, err = f.Write(data)
-			if cerr := f.Close(); err == nil {
-				err = cerr
-			}
-			return err
+	for _, in := range inputs {
+		if in.path != "" && in.path != "-" && safefile.Same(path, in.path) {
+			return fmt.Errorf("--%s %s is the file %s reads (%s): writing it would replace it; name another file", flag, path, in.flag, in.path)
 		}
-		mode = fi.Mode().Perm()
 	}
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	defer os.Remove(tmp) // after the rename this fails harmlessly
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Chmod(mode); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
+	return nil
 }

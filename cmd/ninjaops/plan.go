@@ -2,12 +2,11 @@ package main
 
 import (
 	"fmt"
-	"net/url"
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/ninjaops/ninjaops/internal/ninjaone"
 	"github.com/ninjaops/ninjaops/internal/plan"
+	"github.com/ninjaops/ninjaops/internal/safefile"
 )
 
 func init() { register(planCommand) }
@@ -46,6 +45,13 @@ func runPlan(c *cli.Context, e *env) error {
 	}
 
 	saving := c.String("out") != ""
+	if saving {
+		// Refused before anything is read or started: the in-process
+		// sandbox would leave a state file behind for a plan never saved.
+		if err := checkOutput("out", c.String("out"), input{"-f", c.String("file")}); err != nil {
+			return fmt.Errorf("saving the plan: %w", err)
+		}
+	}
 	s, err := readBoth(c, e, func() (*plan.Desired, error) {
 		d, err := loadDesired(e, c.String("file"))
 		if d != nil && !saving {
@@ -59,7 +65,7 @@ func runPlan(c *cli.Context, e *env) error {
 		return err
 	}
 	defer s.close()
-	d, client := s.desired, s.client
+	d := s.desired
 	p, err := plan.Diff(d, s.live)
 	if err != nil {
 		return desiredError(e, err)
@@ -68,11 +74,15 @@ func runPlan(c *cli.Context, e *env) error {
 	// Save first: a plan that cannot be saved is an error, and the
 	// printed plan must not suggest otherwise.
 	if out := c.String("out"); out != "" {
-		saved, err := plan.MarshalPlanFile(p, d, planTarget(c, client))
+		t, err := tenantOf(c, e)
 		if err != nil {
 			return err
 		}
-		if err := writeFileAtomic(out, saved, 0o600); err != nil {
+		saved, err := plan.MarshalPlanFile(p, d, t.target())
+		if err != nil {
+			return err
+		}
+		if err := safefile.Write(out, saved); err != nil {
 			return fmt.Errorf("saving the plan: %w", err)
 		}
 	}
@@ -105,16 +115,4 @@ func runPlan(c *cli.Context, e *env) error {
 // (https://no-color.org: NO_COLOR set to anything non-empty).
 func useColor(c *cli.Context, e *env) bool {
 	return e.stdoutTTY && !c.Bool("no-color") && e.getenv("NO_COLOR") == "" && e.getenv("TERM") != "dumb"
-}
-
-// planTarget names the tenant a saved plan is for, so apply can refuse a
-// plan made against another one: "sandbox" for --sandbox, else the host.
-func planTarget(c *cli.Context, client *ninjaone.Client) string {
-	if c.Bool(flagSandbox) {
-		return "sandbox"
-	}
-	if u, err := url.Parse(client.BaseURL()); err == nil && u.Host != "" {
-		return u.Host
-	}
-	return client.BaseURL()
 }

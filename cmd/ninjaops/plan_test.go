@@ -183,8 +183,10 @@ func TestPlanCommandOut(t *testing.T) {
 		t.Errorf("saved plan differs from the printed one (-printed +saved):\n%s", diff)
 	}
 	u, _ := url.Parse(srv.URL)
-	if sp.Target != u.Host || string(sp.Desired.Source) != fileChanges || !strings.HasSuffix(sp.Desired.Path, "ninjaops.yaml") {
-		t.Errorf("target %q (want %q), desired %q %q", sp.Target, u.Host, sp.Desired.Path, sp.Desired.Source)
+	// The host, and a digest of it with the client id: the tenant, without a secret.
+	wantTarget := u.Host + " client:" + tenantDigest(u.Host, "id")
+	if sp.Target != wantTarget || string(sp.Desired.Source) != fileChanges || !strings.HasSuffix(sp.Desired.Path, "ninjaops.yaml") {
+		t.Errorf("target %q (want %q), desired %q %q", sp.Target, wantTarget, sp.Desired.Path, sp.Desired.Source)
 	}
 	if fi, err := os.Stat(out); err != nil || fi.Mode().Perm() != 0o600 {
 		t.Errorf("plan file mode %v, %v; want 0600", fi.Mode(), err)

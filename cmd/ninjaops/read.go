@@ -25,6 +25,17 @@ type session struct {
 // file names one by name, which is known once it is loaded. An invalid
 // file is reported before any connection problem.
 func readBoth(c *cli.Context, e *env, load func() (*plan.Desired, error)) (*session, error) {
+	if c.Bool(flagSandbox) {
+		// The in-process sandbox writes its state file as it starts: an
+		// invalid desired file must leave none behind, so it is loaded
+		// first (the sandbox starts in a moment; there is no read to
+		// overlap with).
+		d, err := load()
+		if err != nil {
+			return nil, desiredError(e, err)
+		}
+		load = func() (*plan.Desired, error) { return d, nil }
+	}
 	client, closeFn, connErr := connect(c, e)
 	if connErr != nil {
 		if _, err := load(); err != nil {

@@ -80,6 +80,7 @@ func sandboxCommand(e *env) *cli.Command {
 				&cli.StringFlag{Name: "fault-kinds", Value: strings.Join(sandbox.FaultKinds, ","), Usage: "comma-separated fault kinds to choose from: `LIST` of 429, 500, 503, html, reset"},
 				&cli.Int64Flag{Name: "random-seed", Usage: "seed `N` of the random source behind faults, for reproducible runs"},
 				&cli.DurationFlag{Name: "token-ttl", Value: time.Hour, Usage: "`DURATION` access tokens live (expires_in)"},
+				&cli.StringFlag{Name: "duplicate-emails", Value: sandbox.DuplicatesAccept, Usage: "creating a user whose email a live user has: `MODE` accept (a second user) or refuse (400)"},
 			}, sandboxSwitchFlags()...),
 			Action: func(c *cli.Context) error { return serveSandbox(c, e) },
 		}},
@@ -107,6 +108,7 @@ func serveSandbox(c *cli.Context, e *env) error {
 		RandomSeed:   c.Int64("random-seed"),
 		Logger:       slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
 	}
+	opts.DuplicateEmails = c.String("duplicate-emails") // checked by sandbox.New
 	if opts.ClientID == "" || opts.ClientSecret == "" {
 		return fmt.Errorf("--client-id and --client-secret must not be empty")
 	}

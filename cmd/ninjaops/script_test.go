@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"io/fs"
 	"net"
 	"net/http"
 	"net/url"
@@ -16,6 +17,8 @@ import (
 	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/ninjaops/ninjaops/internal/plan"
 )
 
 // The end-to-end tests are txtar scripts in testdata/script that run the
@@ -41,9 +44,13 @@ func TestScripts(t *testing.T) {
 				// variables a developer's shell may hold; set but empty, as
 				// here, they are unset.
 				"BATON_CLIENT_ID", "BATON_CLIENT_SECRET", "BATON_PROVISIONING", "BATON_FILE", "BATON_LOG_LEVEL", "BATON_LOG_FORMAT",
-				"BATON_STORAGE_ENGINE", "BATON_C1Z_TEMP_DIR", "BATON_SYNC_RESOURCES", "BATON_SYNC_RESOURCE_TYPES"} {
+				"BATON_STORAGE_ENGINE", "BATON_C1Z_TEMP_DIR", "BATON_SYNC_RESOURCES", "BATON_SYNC_RESOURCE_TYPES",
+				envProtected} {
 				e.Setenv(k, "")
 			}
+			// Each script's applies lock in a directory of its own (as on
+			// one machine); a script may point two applies at two.
+			e.Setenv(envLockDir, filepath.Join(e.WorkDir, ".locks"))
 			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
@@ -55,6 +62,9 @@ func TestScripts(t *testing.T) {
 			"replace":    cmdReplace,
 			"waitcount":  cmdWaitCount,
 			"truncate":   cmdTruncate,
+			"fileinfo":   cmdFileinfo,
+			"dupcheck":   cmdDupcheck,
+			"forgeplan":  cmdForgePlan,
 		},
 	})
 }
@@ -254,4 +264,105 @@ func cmdTruncate(ts *testscript.TestScript, neg bool, args []string) {
 	n, err := strconv.Atoi(args[1])
 	ts.Check(err)
 	ts.Check(os.Truncate(ts.MkAbs(args[0]), int64(n)))
+}
+
+// fileinfo FILE... prints, for each FILE, its kind and permissions, e.g.
+// "plan.json: regular 0600" or "fifo: named pipe 0600", without
+// following a symbolic link.
+func cmdFileinfo(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) == 0 {
+		ts.Fatalf("usage: fileinfo FILE...")
+	}
+	for _, a := range args {
+		fi, err := os.Lstat(ts.MkAbs(a))
+		ts.Check(err)
+		m := fi.Mode()
+		kind := "regular"
+		switch {
+		case m.IsDir():
+			kind = "directory"
+		case m&fs.ModeSymlink != 0:
+			kind = "symlink"
+		case m&fs.ModeNamedPipe != 0:
+			kind = "named pipe"
+		case m&fs.ModeCharDevice != 0:
+			kind = "character device"
+		case !m.IsRegular():
+			kind = "other"
+		}
+		fmt.Fprintf(ts.Stdout(), "%s: %s %04o\n", a, kind, m.Perm())
+	}
+}
+
+// dupcheck STATEURL NAME... reads the sandbox's state and fails if an email
+// is held by more than one user unless one of the applies NAME (output in
+// NAME.out, exit code in NAME.code) exited 1 naming the email and every id
+// holding it, and did not claim success. It prints how many emails are
+// held twice, and how many creations were adopted, for the log.
+func cmdDupcheck(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 2 {
+		ts.Fatalf("usage: dupcheck STATEURL NAME...")
+	}
+	resp, err := http.Get(args[0])
+	ts.Check(err)
+	var state struct {
+		Users []struct {
+			ID    int32  `json:"id"`
+			Email string `json:"email"`
+		} `json:"users"`
+	}
+	err = json.NewDecoder(resp.Body).Decode(&state)
+	resp.Body.Close()
+	ts.Check(err)
+	held := map[string][]int32{}
+	for _, u := range state.Users {
+		k := strings.ToLower(u.Email)
+		held[k] = append(held[k], u.ID)
+	}
+	type run struct{ out, code string }
+	var runs []run
+	adopted := 0
+	for _, name := range args[1:] {
+		out, err := os.ReadFile(ts.MkAbs(name + ".out"))
+		ts.Check(err)
+		code, err := os.ReadFile(ts.MkAbs(name + ".code"))
+		ts.Check(err)
+		runs = append(runs, run{string(out), strings.TrimSpace(string(code))})
+		adopted += strings.Count(string(out), "adopted: created since the plan")
+	}
+	twice := 0
+	for email, ids := range held {
+		if len(ids) < 2 {
+			continue
+		}
+		twice++
+		slices.Sort(ids)
+		strs := make([]string, len(ids))
+		for i, id := range ids {
+			strs[i] = strconv.Itoa(int(id))
+		}
+		want := email + ": users " + strings.Join(strs, ", ")
+		if !slices.ContainsFunc(runs, func(r run) bool {
+			return r.code == "1" && strings.Contains(r.out, want) && !strings.Contains(r.out, "Apply complete!")
+		}) {
+			ts.Fatalf("%s is held by users %v, and no apply reported it (exit 1, %q)", email, ids, want)
+		}
+	}
+	fmt.Fprintf(ts.Stdout(), "%d emails held twice, all reported; %d creations adopted\n", twice, adopted)
+}
+
+// forgeplan PLANFILE PATH OUT does to a plan file what anyone who can edit
+// it can: OUT is PLANFILE claiming to be made from PATH, with a checksum
+// recomputed to match (it is an unkeyed digest, nothing stops this).
+func cmdForgePlan(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 3 {
+		ts.Fatalf("usage: forgeplan PLANFILE PATH OUT")
+	}
+	data, err := os.ReadFile(ts.MkAbs(args[0]))
+	ts.Check(err)
+	sp, err := plan.ReadPlanFile(data)
+	ts.Check(err)
+	forged, err := plan.MarshalPlanFile(sp.Plan, &plan.Desired{Path: args[1], Source: sp.Desired.Source}, sp.Target)
+	ts.Check(err)
+	ts.Check(os.WriteFile(ts.MkAbs(args[2]), forged, 0o600))
 }

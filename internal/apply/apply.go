@@ -5,6 +5,16 @@
 // against live data, failures isolated to the changes that depend on them,
 // and a report of what was done. It never retries a call itself: the
 // client does that.
+//
+// Two applies of one plan at once, or a person creating a user while an
+// apply runs, must not create anyone twice; NinjaOne has no lock to take
+// and may accept two users with one email. So the users are read again
+// just before the create phase, and a user created since the plan is
+// adopted rather than created again; and once more after it, and an email
+// this run created that NinjaOne now holds twice stops the run, naming
+// the ids. When NinjaOne stops answering altogether, a few calls in a row
+// that cannot connect stop the run the way an interrupt does, instead of
+// each remaining change being tried for minutes.
 package apply
 
 import (
@@ -45,6 +55,14 @@ type Options struct {
 	// Progress, when set, is called once per finished change, one call at
 	// a time.
 	Progress func(r Result, done, total int)
+	// Reread reads NinjaOne again, for the checks around the create phase
+	// (see the package comment). nil skips both checks: only tests that
+	// are about something else leave it out.
+	Reread func(ctx context.Context) (*ninjaone.Snapshot, error)
+	// MaxUnreachable is how many calls in a row may fail because NinjaOne
+	// cannot be reached (ninjaone.ErrUnreachable, each after the client's
+	// own retries) before no new call is started (default 3).
+	MaxUnreachable int
 }
 
 // Status is the outcome of one change.
@@ -71,8 +89,13 @@ type Result struct {
 	// deleted".
 	Note string `json:"note,omitempty"`
 	// NotStarted marks a change skipped because the run was interrupted
-	// before it began.
+	// or stopped before it began.
 	NotStarted bool `json:"not_started,omitempty"`
+	// Adopted marks a creation found done when the users were read again
+	// just before the create phase: the user was created since the plan
+	// (by another apply or a person), and this run used it instead of
+	// creating it twice.
+	Adopted bool `json:"adopted,omitempty"`
 }
 
 // Totals counts the results by status.
@@ -86,14 +109,37 @@ type Totals struct {
 // Report is what a run did, in the order of the plan's changes.
 type Report struct {
 	Started     time.Time `json:"started"`
-	Finished    time.Time `json:"finished"`
+	Finished    time.Time `json:"finished,omitzero"` // zero while a run is under way
 	Interrupted bool      `json:"interrupted"`
-	Totals      Totals    `json:"totals"`
-	Changes     []Result  `json:"changes"`
+	// Stopped says why the run stopped starting changes before the end
+	// of its own accord (NinjaOne unreachable, duplicate users); an
+	// interrupt is Interrupted instead.
+	Stopped string `json:"stopped,omitempty"`
+	// Duplicates are the emails this run created that NinjaOne holds more
+	// than once after the create phase.
+	Duplicates []Duplicate `json:"duplicates,omitempty"`
+	Totals     Totals      `json:"totals"`
+	Changes    []Result    `json:"changes"`
 }
 
-// errInterrupted marks the changes not started because the run was stopped.
+// Duplicate is an email held by several users after this run created it.
+type Duplicate struct {
+	Email string `json:"email"`
+	// Created is the id of the user this run created; UserIDs are all the
+	// users with the email, ascending.
+	Created int32   `json:"created"`
+	UserIDs []int32 `json:"user_ids"`
+}
+
+// errInterrupted marks the changes not started because the run was
+// interrupted.
 var errInterrupted = errors.New("not started: apply was interrupted")
+
+// stopError is why the run stopped itself: the cause of the run's stop
+// context, told apart from the caller's cancellation.
+type stopError struct{ why string }
+
+func (e *stopError) Error() string { return e.why }
 
 // Run carries out p's changes against t. Cancelling ctx stops new calls
 // from starting; calls already in flight are let finish (they run under a
@@ -103,22 +149,32 @@ func Run(ctx context.Context, t Target, p *plan.Plan, opts Options) *Report {
 	if opts.Parallelism <= 0 {
 		opts.Parallelism = 4
 	}
+	if opts.MaxUnreachable <= 0 {
+		opts.MaxUnreachable = 3
+	}
+	stop, halt := context.WithCancelCause(ctx)
+	defer halt(nil)
 	r := &runner{
 		t:       t,
 		opts:    opts,
-		stop:    ctx,
+		stop:    stop,
+		halt:    halt,
 		work:    context.WithoutCancel(ctx),
 		changes: p.Changes,
 		results: make([]Result, len(p.Changes)),
 		created: map[string]int32{},
+		adopted: map[string]bool{},
 		failed:  map[string]string{},
 	}
+	r.cond = sync.NewCond(&r.mu)
 	r.report.Started = time.Now().UTC()
 	for i, c := range p.Changes {
 		r.results[i] = Result{Address: c.Address, Action: c.Action}
 	}
 	r.guardProtected()
+	r.adoptCreated()
 	r.phase(plan.Create, r.create)
+	r.checkDuplicates()
 	r.phase(plan.Update, r.update)
 	r.membershipPhase(plan.Add)
 	r.membershipPhase(plan.Remove)
@@ -126,6 +182,9 @@ func Run(ctx context.Context, t Target, p *plan.Plan, opts Options) *Report {
 
 	r.report.Finished = time.Now().UTC()
 	r.report.Interrupted = ctx.Err() != nil
+	if se := r.stopped(); se != nil && !r.report.Interrupted {
+		r.report.Stopped = se.why
+	}
 	r.report.Changes = r.results
 	for _, res := range r.results {
 		switch res.Status {
@@ -144,8 +203,10 @@ func Run(ctx context.Context, t Target, p *plan.Plan, opts Options) *Report {
 type runner struct {
 	t    Target
 	opts Options
-	// stop is the caller's context: once done, no new call starts.
+	// stop is done once the caller's context is, or once the run stops
+	// itself (halt, with a *stopError): then no new call starts.
 	stop context.Context
+	halt context.CancelCauseFunc
 	// work is what calls run under: never cancelled, so calls in flight
 	// finish.
 	work    context.Context
@@ -155,10 +216,17 @@ type runner struct {
 
 	mu   sync.Mutex
 	done int
-	// created maps the lower-cased email of each user created in this run
-	// to its new id; failed maps the email of a failed creation to why.
+	// created maps the lower-cased email of each user created (or
+	// adopted) in this run to its id; failed maps the email of a failed
+	// creation to why.
 	created map[string]int32
+	adopted map[string]bool
 	failed  map[string]string
+	// unreachable counts the calls in a row that could not connect;
+	// inflight the calls running, whose ends cond announces.
+	unreachable int
+	inflight    int
+	cond        *sync.Cond
 }
 
 func (r *runner) finish(i int, res Result) {
@@ -274,24 +342,75 @@ func (r *runner) parallel(n int, task, skip func(k int)) {
 		case sem <- struct{}{}:
 		case <-r.stop.Done():
 		}
+		r.waitWhileProbing()
 		if r.stop.Err() != nil {
 			skip(k)
 			continue
 		}
+		r.mu.Lock()
+		r.inflight++
+		r.mu.Unlock()
 		wg.Go(func() {
-			defer func() { <-sem }()
+			defer func() {
+				r.mu.Lock()
+				r.inflight--
+				r.cond.Broadcast()
+				r.mu.Unlock()
+				<-sem
+			}()
 			task(k)
 		})
 	}
 	wg.Wait()
 }
 
+// waitWhileProbing holds the next call back while the last one could not
+// connect and others are still in flight: until NinjaOne answers again,
+// calls go one at a time, so a server that is gone costs one round of the
+// client's retries before the run stops, not one round per free slot.
+func (r *runner) waitWhileProbing() {
+	r.mu.Lock()
+	for r.unreachable > 0 && r.inflight > 0 && r.stop.Err() == nil {
+		r.cond.Wait()
+	}
+	r.mu.Unlock()
+}
+
 func (r *runner) interrupted(i int) {
 	res := r.results[i]
 	res.Status = Skipped
 	res.Error = errInterrupted.Error()
+	if se := r.stopped(); se != nil {
+		res.Error = "not started: " + se.why
+	}
 	res.NotStarted = true
 	r.finish(i, res)
+}
+
+// stopped is why the run stopped itself, or nil.
+func (r *runner) stopped() *stopError {
+	var se *stopError
+	if errors.As(context.Cause(r.stop), &se) {
+		return se
+	}
+	return nil
+}
+
+// observe counts the outcome of one call: an error that says NinjaOne
+// cannot be reached adds to a run of them, anything else (an answer, even
+// an error answer) ends the run. Enough in a row stop the run: each call
+// has spent the client's retries already, so the server is gone, not slow.
+func (r *runner) observe(err error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if !errors.Is(err, ninjaone.ErrUnreachable) {
+		r.unreachable = 0
+		return
+	}
+	r.unreachable++
+	if r.unreachable == r.opts.MaxUnreachable {
+		r.halt(&stopError{fmt.Sprintf("NinjaOne stopped answering: %d calls in a row could not connect (%v)", r.unreachable, err)})
+	}
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
@@ -316,6 +435,7 @@ func (r *runner) create(i int, c plan.Change) Result {
 	default:
 		err = fmt.Errorf("unknown user type %q", v.Type)
 	}
+	r.observe(err)
 	email := emailaddr.Key(v.Email)
 	r.mu.Lock()
 	if err != nil {
@@ -358,6 +478,7 @@ func (r *runner) update(i int, c plan.Change) Result {
 	default:
 		err = fmt.Errorf("unknown user type %q", b.Type)
 	}
+	r.observe(err)
 	if err != nil {
 		return failed(res, err)
 	}
@@ -380,6 +501,7 @@ func (r *runner) delete(i int, c plan.Change) Result {
 	default:
 		err = fmt.Errorf("unknown user type %q", b.Type)
 	}
+	r.observe(err)
 	if errors.Is(err, ninjaone.ErrNotFound) {
 		res.Note = "already deleted"
 		err = nil
@@ -501,6 +623,7 @@ func (r *runner) sendBatch(a plan.Action, role int32, batch []member, budget *in
 	} else {
 		err = r.t.RemoveRoleMembers(r.work, role, ids)
 	}
+	r.observe(err)
 	// After an interrupt no new call starts, not even to split a batch.
 	if err != nil && len(batch) > 1 && splittable(err) && *budget >= 2 && r.stop.Err() == nil {
 		*budget -= 2

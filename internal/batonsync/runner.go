@@ -222,8 +222,13 @@ func (s *Server) Sync(ctx context.Context, opts SyncOptions) (sum Summary, err e
 	if engine == "" {
 		engine = SQLite
 	}
+	staged, install, done, err := s.stageC1Z(opts.File)
+	if err != nil {
+		return Summary{}, err
+	}
+	defer done()
 	syncOpts := []sdksync.SyncOpt{
-		sdksync.WithC1ZPath(opts.File),
+		sdksync.WithC1ZPath(staged),
 		sdksync.WithTmpDir(s.tmpDir),
 		sdksync.WithStorageEngine(engine),
 	}
@@ -254,8 +259,14 @@ func (s *Server) Sync(ctx context.Context, opts SyncOptions) (sum Summary, err e
 	err = syncer.Sync(ctx)
 	// Close even after a failed sync: it writes the file, which is what
 	// lets the next run resume instead of starting over.
-	if cerr := syncer.Close(ctx); cerr != nil && err == nil {
+	cerr := syncer.Close(ctx)
+	if cerr != nil && err == nil {
 		err = fmt.Errorf("finishing %s: %w", opts.File, cerr)
+	}
+	if cerr == nil {
+		if ierr := install(); ierr != nil {
+			err = errors.Join(err, fmt.Errorf("writing %s: %w", opts.File, ierr))
+		}
 	}
 	if err != nil {
 		return Summary{}, err

@@ -114,7 +114,7 @@ func (t *tokenCache) fetch(ctx context.Context) (*oauth2.Token, error) {
 			retryAfter = re.Response.Header.Get("Retry-After")
 		}
 		// A nil *APIError in an error interface is not a nil error.
-		var cause error = fmt.Errorf("POST %s: %s", tokenPath, t.c.redact(unwrapURLError(err).Error()))
+		var cause error = markUnreachable(fmt.Errorf("POST %s: %s", tokenPath, t.c.redact(unwrapURLError(err).Error())), err)
 		if apiErr != nil {
 			cause = apiErr
 		}

@@ -85,21 +85,30 @@ func CheckBaseURL(raw string) (*url.URL, error) {
 	return u, nil
 }
 
-// redactURL hides what may be credentials (anything before an @ in the
-// authority) in a base URL that is to be shown, parsable or not.
+// redactURL hides what may be credentials in a base URL that is to be
+// shown, parsable or not: the whole user part of the authority (a token
+// is often put there alone, https://TOKEN@host), the query (keys too: a
+// bare ?TOKEN is all key) and the fragment. It works on the text, not on
+// a parse: a URL that does not parse, or parses as something else
+// ("u:p@host" is an opaque URL of scheme "u"), must not slip through.
 func redactURL(raw string) string {
-	if u, err := url.Parse(strings.TrimSpace(raw)); err == nil && u.User != nil {
-		return u.Redacted()
-	}
-	at := strings.LastIndex(raw, "@")
-	if at < 0 {
-		return raw
-	}
+	const hidden = "xxxxx"
 	start := 0
-	if i := strings.Index(raw, "://"); i >= 0 && i < at {
+	if i := strings.Index(raw, "://"); i >= 0 {
 		start = i + len("://")
 	}
-	return raw[:start] + "xxxxx" + raw[at:]
+	rest := raw[start:]
+	var tail string
+	if i := strings.IndexAny(rest, "?#"); i >= 0 {
+		tail = rest[i:i+1] + hidden
+		rest = rest[:i]
+	}
+	// Everything up to the last @ goes, a path included: a token pasted
+	// with a / in it would otherwise show its end.
+	if at := strings.LastIndex(rest, "@"); at >= 0 {
+		rest = hidden + rest[at:]
+	}
+	return raw[:start] + rest + tail
 }
 
 func isLoopback(host string) bool {

@@ -100,18 +100,17 @@ func New(cfg Config) (*Client, error) {
 // BaseURL is the tenant's base URL, without a trailing slash.
 func (c *Client) BaseURL() string { return c.base.String() }
 
-// redact removes the client secret and the current token from s: error
-// texts from lower layers are never trusted to be clean.
+// redact removes the client secret and the current token from s, in any
+// encoding (redact.go): error texts from lower layers and servers are
+// never trusted to be clean.
 func (c *Client) redact(s string) string {
-	if c.secret != "" {
-		s = strings.ReplaceAll(s, c.secret, "[REDACTED]")
-	}
+	var tok string
 	if c.tokens != nil {
-		if tok := c.tokens.current.Load(); tok != nil && *tok != "" {
-			s = strings.ReplaceAll(s, *tok, "[REDACTED]")
+		if t := c.tokens.current.Load(); t != nil {
+			tok = *t
 		}
 	}
-	return s
+	return redactSecrets(s, c.secret, tok)
 }
 
 // call is one logical API request, sent as many times as it takes.
@@ -195,7 +194,7 @@ func (c *Client) do(ctx context.Context, k *call) error {
 				return end(cctx.Err())
 			}
 			c.log.Debug("http", "method", k.method, "path", k.path, "error", c.redact(err.Error()), "duration", time.Since(start).Round(time.Millisecond).String(), "attempt", r.attempt)
-			cause := fmt.Errorf("%s %s: %s", k.method, k.path, c.redact(unwrapURLError(err).Error()))
+			cause := markUnreachable(fmt.Errorf("%s %s: %s", k.method, k.path, c.redact(unwrapURLError(err).Error())), err)
 			if werr := r.wait(cctx, "", cause); werr != nil {
 				return end(werr)
 			}

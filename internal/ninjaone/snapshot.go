@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"strconv"
+	"time"
 
 	"golang.org/x/sync/errgroup"
 )
@@ -25,8 +27,9 @@ var maxOrganizationPages = 10_000
 // is read per user or per role.
 //
 // The result is checked before it is returned (see check): a read whose
-// lists disagree is read once more, and refused with an
-// *InconsistentError (errors.Is ErrInconsistent) if it disagrees again.
+// lists disagree is read again, up to snapshotReads times in all with a
+// short pause between, and refused with an *InconsistentError (errors.Is
+// ErrInconsistent) if it still disagrees.
 // Every consumer (plan, apply, export, baton) therefore works only from a
 // read that holds together.
 func (c *Client) Snapshot(ctx context.Context, opts SnapshotOptions) (*Snapshot, error) {
@@ -37,11 +40,28 @@ func (c *Client) Snapshot(ctx context.Context, opts SnapshotOptions) (*Snapshot,
 		return nil, err
 	}
 	s, err := c.snapshot(ctx, opts)
-	if errors.Is(err, ErrInconsistent) {
+	for read := 1; read < snapshotReads && errors.Is(err, ErrInconsistent); read++ {
+		// The lists are not read atomically: a user created or deleted
+		// while they are read (by a person, or another apply) makes them
+		// disagree for one read. A truncated list disagrees every time.
 		c.log.Warn("NinjaOne's answers disagree; reading everything once more", "problem", err.Error())
+		if werr := c.sleep(ctx, snapshotPause(read)); werr != nil {
+			return nil, werr
+		}
 		s, err = c.snapshot(ctx, opts)
 	}
 	return s, err
+}
+
+// snapshotReads bounds the reads of one Snapshot whose lists disagree.
+const snapshotReads = 3
+
+// snapshotPause is the wait before read number read+1: half a second,
+// then a second, each with up to as much again of jitter, so two applies
+// that collided do not collide again in step.
+func snapshotPause(read int) time.Duration {
+	step := time.Duration(read) * 500 * time.Millisecond
+	return step + time.Duration(rand.Int64N(int64(step)))
 }
 
 func (c *Client) snapshot(ctx context.Context, opts SnapshotOptions) (*Snapshot, error) {

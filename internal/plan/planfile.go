@@ -18,8 +18,10 @@ import (
 // file is refused rather than half-applied.
 type SavedPlan struct {
 	FormatVersion string `json:"format_version"`
-	// Target names the tenant the plan was made for: the NinjaOne host, or
-	// "sandbox". Empty means unrecorded.
+	// Target names the tenant the plan was made for, without a secret:
+	// the NinjaOne host and a digest of the host and client id
+	// ("eu.ninjarmm.com client:3f2a9c1d5e7b8a06"), or the built-in
+	// sandbox and its state file. Empty means unrecorded.
 	Target  string       `json:"target,omitempty"`
 	Desired SavedDesired `json:"desired"`
 	Plan    *Plan        `json:"plan"`

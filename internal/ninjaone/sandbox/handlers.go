@@ -445,6 +445,9 @@ func (s *Server) createUser(r *http.Request, typ ninjaone.UserType, body any, f 
 	if bad := s.writable(); bad != nil {
 		return *bad
 	}
+	if bad := s.duplicateEmail(*f.Email); bad != nil {
+		return *bad
+	}
 	u := User{
 		ID: s.st.nextUser, FirstName: *f.FirstName, LastName: *f.LastName, Email: *f.Email,
 		Phone: deref(f.Phone), UserType: typ, Enabled: true,
@@ -456,6 +459,26 @@ func (s *Server) createUser(r *http.Request, typ ninjaone.UserType, body any, f 
 		return *bad
 	}
 	return s.userReply(&u)
+}
+
+// duplicateEmail refuses a new user whose email a live user has, when
+// Options.DuplicateEmails says so; the caller holds s.mu. It scans every
+// user: only tests that ask for it pay.
+func (s *Server) duplicateEmail(email string) *reply {
+	if s.opts.DuplicateEmails != DuplicatesRefuse {
+		return nil
+	}
+	var taken *user
+	s.st.eachUser(func(u *user) {
+		if taken == nil && strings.EqualFold(u.Email, email) {
+			taken = u
+		}
+	})
+	if taken == nil {
+		return nil
+	}
+	rep := badRequest("USER_ALREADY_EXISTS", "A user with email %s already exists", email)
+	return &rep
 }
 
 // patchNames is what both PATCH bodies may change.

@@ -6,10 +6,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
+
+	"github.com/ninjaops/ninjaops/internal/safefile"
 )
 
 // Persistence: the state file holds the tenant in the seed format; every
@@ -94,13 +97,18 @@ func open(opts Options, log *slog.Logger) (*store, *journal, error) {
 	if opts.StatePath == "" {
 		return newStore(seed), nil, nil
 	}
-	if err := os.MkdirAll(filepath.Dir(opts.StatePath), 0o755); err != nil {
+	// The state holds people's names and emails: its directory, state
+	// file and journal are the owner's only (internal/safefile).
+	if err := os.MkdirAll(filepath.Dir(opts.StatePath), 0o700); err != nil {
+		return nil, nil, fmt.Errorf("sandbox: state: %w", err)
+	}
+	if err := safefile.Tighten(opts.StatePath); err != nil {
 		return nil, nil, fmt.Errorf("sandbox: state: %w", err)
 	}
 	// The journal is opened (and locked) first: two sandboxes on one state
 	// would truncate each other's journals.
 	j := &journal{statePath: opts.StatePath, path: JournalPath(opts.StatePath), log: log}
-	f, err := os.OpenFile(j.path, os.O_RDWR|os.O_APPEND|os.O_CREATE, 0o600)
+	f, err := safefile.OpenAppend(j.path)
 	if err != nil {
 		return nil, nil, fmt.Errorf("sandbox: journal: %w", err)
 	}
@@ -125,13 +133,20 @@ func open(opts Options, log *slog.Logger) (*store, *journal, error) {
 // and replays the journal over it.
 func (j *journal) load(seed *Tenant) (*store, error) {
 	t := seed
-	switch loaded, err := LoadTenant(j.statePath); {
-	case err == nil:
-		t = loaded
+	switch data, err := os.ReadFile(j.statePath); {
 	case errors.Is(err, fs.ErrNotExist):
 		j.dirty = true
-	default:
+	case err != nil:
 		return nil, fmt.Errorf("state: %w", err)
+	case len(bytes.TrimSpace(data)) == 0:
+		// The sandbox never writes an empty state (a tenant without users
+		// is still an object): this one was truncated, and reading it as
+		// an empty tenant would lose every user without a word.
+		return nil, fmt.Errorf("state %s is empty (%d bytes): it was truncated or overwritten; restore it, or delete it and %s to start again from the seed", j.statePath, len(data), j.path)
+	default:
+		if t, err = ParseTenant(j.statePath, data); err != nil {
+			return nil, fmt.Errorf("state: %w", err)
+		}
 	}
 	st := newStore(t)
 	if err := j.replay(st); err != nil {
@@ -195,29 +210,13 @@ func (j *journal) compact(st *store) error {
 	if !j.dirty {
 		return j.truncate() // a torn line may be all there is
 	}
-	dir, base := filepath.Split(j.statePath)
-	if dir == "" {
-		dir = "."
-	}
-	tmp, err := os.CreateTemp(dir, base+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("state: %w", err)
-	}
-	defer os.Remove(tmp.Name()) // fails harmlessly once renamed
-	w := bufio.NewWriterSize(tmp, 1<<20)
-	err = writeTenant(w, st)
-	if err == nil {
-		err = w.Flush()
-	}
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), j.statePath)
-	}
+	err := safefile.WriteWith(j.statePath, func(f io.Writer) error {
+		w := bufio.NewWriterSize(f, 1<<20)
+		if err := writeTenant(w, st); err != nil {
+			return err
+		}
+		return w.Flush()
+	})
 	if err != nil {
 		return fmt.Errorf("writing the state file %s: %w", j.statePath, err)
 	}

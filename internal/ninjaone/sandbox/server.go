@@ -56,6 +56,12 @@ const (
 	FaultReset = "reset" // the connection is closed without an answer; on writes sometimes after applying
 )
 
+// Options.DuplicateEmails values.
+const (
+	DuplicatesAccept = "accept"
+	DuplicatesRefuse = "refuse"
+)
+
 // FaultKinds lists every fault kind, the default of Options.FaultKinds.
 var FaultKinds = []string{Fault429, Fault500, Fault503, FaultHTML, FaultReset}
 
@@ -106,6 +112,12 @@ type Options struct {
 	// a System Administrator: technician writes answer 403 "Must be a
 	// System Administrator".
 	NotAdministrator bool
+	// DuplicateEmails is what a POST of a user whose email a live user
+	// already has (compared case-insensitively) does: DuplicatesAccept
+	// (the default) creates a second user with it, DuplicatesRefuse
+	// answers 400. Whether NinjaOne refuses is undocumented, so a client
+	// must survive both.
+	DuplicateEmails string
 
 	// The switches below model what real tenants may do; each is off by
 	// default. See switches.go and the README's sandbox section.
@@ -228,6 +240,13 @@ func New(opts Options) (*Server, error) {
 	}
 	if err := checkSwitches(&opts); err != nil {
 		return nil, err
+	}
+	switch opts.DuplicateEmails {
+	case "":
+		opts.DuplicateEmails = DuplicatesAccept
+	case DuplicatesAccept, DuplicatesRefuse:
+	default:
+		return nil, fmt.Errorf("sandbox: duplicate emails %q: want %s or %s", opts.DuplicateEmails, DuplicatesAccept, DuplicatesRefuse)
 	}
 	log := opts.Logger
 	if log == nil {
