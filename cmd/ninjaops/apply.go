@@ -24,7 +24,7 @@ func applyCommand(e *env) *cli.Command {
 	return &cli.Command{
 		Name:      "apply",
 		Usage:     "carry out the changes that bring NinjaOne to the state ninjaops.yaml declares",
-		UsageText: "ninjaops apply [-f FILE] [--auto-approve] [flags]\n   ninjaops apply PLANFILE [flags]",
+		ArgsUsage: "[PLANFILE]",
 		Description: `With -f (default ninjaops.yaml): computes the plan, prints it, and asks for
 "yes" on a terminal; without a terminal it refuses unless --auto-approve.
 
@@ -44,7 +44,7 @@ Exit codes: 0 all done; 1 error, or a change failed or was skipped;
 			&cli.IntFlag{Name: "parallelism", Value: 4, Usage: "write calls in flight at once"},
 			&cli.IntFlag{Name: "max-deletions", DefaultText: "settings.max_deletions, else 5", Usage: "refuse to delete more users than `N`"},
 			&cli.Float64Flag{Name: "max-removal-percent", DefaultText: "settings.max_removal_percent, else 25", Usage: "refuse to remove more than `P` percent of the memberships of the roles concerned"},
-			&cli.StringFlag{Name: "report", Usage: "write a JSON report of every change to `FILE`"},
+			&cli.StringFlag{Name: "report", TakesFile: true, Usage: "write a JSON report of every change to `FILE`"},
 			&cli.BoolFlag{Name: "no-color", Usage: "no color in the printed plan (also NO_COLOR)"},
 		}, connectionFlags()...),
 		Action: func(c *cli.Context) error { return runApply(c, e) },

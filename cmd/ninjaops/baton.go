@@ -53,12 +53,12 @@ provisioning, as ConductorOne drives it, and need --provisioning.`,
 // batonFlags are the flags of every baton subcommand.
 func batonFlags(extra ...cli.Flag) []cli.Flag {
 	flags := append(extra,
-		&cli.StringFlag{Name: flagFile, Aliases: []string{"f"}, Value: "sync.c1z",
+		&cli.StringFlag{Name: flagFile, Aliases: []string{"f"}, Value: "sync.c1z", TakesFile: true,
 			Usage: "the c1z file: written by sync, read by grant and revoke"},
 		&cli.BoolFlag{Name: flagProvisioning,
 			Usage: "allow grant, revoke, create-account and delete (also " + envProvisioning + "=true)"},
 		&cli.StringSliceFlag{Name: flagProtected,
-			Usage: "case-insensitive email glob of users never removed from a role or deleted (repeatable); System Administrators always are"},
+			Usage: "case-insensitive email `GLOB` of users never removed from a role or deleted (repeatable); System Administrators always are"},
 	)
 	return append(flags, connectionFlags()...)
 }
@@ -68,8 +68,8 @@ func batonSyncCommand(e *env) *cli.Command {
 		Name:      "sync",
 		Usage:     "read NinjaOne once and write users, roles, entitlements and grants to a .c1z file",
 		ArgsUsage: " ",
-		Flags: batonFlags(&cli.StringFlag{Name: flagStorageEngine, Value: "sqlite",
-			Usage: "c1z storage engine for a new file: sqlite (what the baton CLI reads) or pebble"}),
+		Flags: batonFlags(oneOf(&cli.StringFlag{Name: flagStorageEngine, Value: "sqlite",
+			Usage: "c1z storage engine for a new file: sqlite (what the baton CLI reads) or pebble"}, "sqlite", "pebble")),
 		Action: func(c *cli.Context) error {
 			engine, err := batonsync.ParseEngine(c.String(flagStorageEngine))
 			if err != nil {

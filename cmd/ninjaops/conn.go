@@ -47,19 +47,19 @@ const defaultSandboxState = ".ninjaops/sandbox.json"
 func connectionFlags() []cli.Flag {
 	return append([]cli.Flag{
 		&cli.StringFlag{Name: flagBaseURL, Category: "Connection",
-			Usage: "tenant base URL, e.g. https://eu.ninjarmm.com (plain http only for loopback)" + envUsage(flagBaseURL)},
-		&cli.StringFlag{Name: flagRegion, Category: "Connection",
-			Usage: "region shortcut for the base URL: " + strings.Join(ninjaone.RegionNames(), "|") + envUsage(flagRegion)},
+			Usage: "tenant base `URL`, e.g. https://eu.ninjarmm.com (plain http only for loopback)" + envUsage(flagBaseURL)},
+		oneOf(&cli.StringFlag{Name: flagRegion, Category: "Connection",
+			Usage: "`REGION` shortcut for the base URL: " + strings.Join(ninjaone.RegionNames(), "|") + envUsage(flagRegion)}, ninjaone.RegionNames()...),
 		&cli.StringFlag{Name: flagClientID, Category: "Connection",
-			Usage: "API client id (client credentials app)" + envUsage(flagClientID)},
+			Usage: "API client `ID` (client credentials app)" + envUsage(flagClientID)},
 		&cli.StringFlag{Name: flagClientSecret, Category: "Connection",
-			Usage: "API client secret; prefer the environment variable" + envUsage(flagClientSecret)},
+			Usage: "API client `SECRET`; prefer the environment variable" + envUsage(flagClientSecret)},
 		&cli.StringFlag{Name: flagScope, Category: "Connection",
-			Usage: "OAuth scopes, space separated (default: " + ninjaone.DefaultScope + ")" + envUsage(flagScope)},
+			Usage: "OAuth `SCOPES`, space separated (default: " + ninjaone.DefaultScope + ")" + envUsage(flagScope)},
 		&cli.BoolFlag{Name: flagSandbox, Category: "Connection",
 			Usage: "use the built-in sandbox in process instead of a tenant"},
-		&cli.StringFlag{Name: flagSandboxState, Category: "Connection", Value: defaultSandboxState,
-			Usage: "state file of the --sandbox tenant (created from the quickstart seed)"},
+		&cli.StringFlag{Name: flagSandboxState, Category: "Connection", Value: defaultSandboxState, TakesFile: true,
+			Usage: "state `FILE` of the --sandbox tenant (created from the quickstart seed)"},
 	}, logFlags()...)
 }
 
@@ -84,10 +84,10 @@ func setting(c *cli.Context, e *env, flag string) string {
 // logFlags control the diagnostic log on stderr.
 func logFlags() []cli.Flag {
 	return []cli.Flag{
-		&cli.StringFlag{Name: flagLogLevel, EnvVars: []string{"NINJAOPS_LOG_LEVEL"}, Value: "warn", Category: "Logging",
-			Usage: "log level on stderr: debug|info|warn|error (debug logs every HTTP call, never a secret)"},
-		&cli.StringFlag{Name: flagLogFormat, EnvVars: []string{"NINJAOPS_LOG_FORMAT"}, Value: "text", Category: "Logging",
-			Usage: "log format: text|json"},
+		oneOf(&cli.StringFlag{Name: flagLogLevel, EnvVars: []string{"NINJAOPS_LOG_LEVEL"}, Value: "warn", Category: "Logging",
+			Usage: "log `LEVEL` on stderr: debug|info|warn|error (debug logs every HTTP call, never a secret)"}, "debug", "info", "warn", "error"),
+		oneOf(&cli.StringFlag{Name: flagLogFormat, EnvVars: []string{"NINJAOPS_LOG_FORMAT"}, Value: "text", Category: "Logging",
+			Usage: "log `FORMAT`: text|json"}, "text", "json"),
 		&cli.BoolFlag{Name: flagDebug, Category: "Logging", Usage: "shorthand for --log-level debug"},
 	}
 }

@@ -6,6 +6,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -74,12 +75,16 @@ func withCode(code int, err error) error { return &exitErr{code: code, err: err}
 
 func newApp(e *env) *cli.App {
 	app := &cli.App{
-		Name:                 "ninjaops",
-		Usage:                "manage NinjaOne users and role memberships as code",
-		Reader:               e.stdin,
-		Writer:               e.stdout,
-		ErrWriter:            e.stderr,
-		EnableBashCompletion: true,
+		Name:      "ninjaops",
+		Usage:     "manage NinjaOne users and role memberships as code",
+		Version:   version,
+		Reader:    e.stdin,
+		Writer:    e.stdout,
+		ErrWriter: e.stderr,
+		// Completion is ninjaops __complete (complete.go), not urfave/cli's
+		// --generate-bash-completion, which cannot tell a flag's value from
+		// the next flag.
+		EnableBashCompletion: false,
 		HideHelpCommand:      false,
 		// Errors are printed once, by run, with the exit code they carry.
 		ExitErrHandler: func(*cli.Context, error) {},
@@ -88,6 +93,7 @@ func newApp(e *env) *cli.App {
 		app.Commands = append(app.Commands, f(e))
 	}
 	sort.Slice(app.Commands, func(i, j int) bool { return app.Commands[i].Name < app.Commands[j].Name })
+	prepareCommands(app)
 	return app
 }
 
@@ -95,10 +101,30 @@ func newApp(e *env) *cli.App {
 // the process exit code.
 func run(ctx context.Context, e *env, args []string) int {
 	app := newApp(e)
-	err := app.RunContext(ctx, interspersed(app, args))
+	if len(args) > 1 && args[1] == completeCommand {
+		return runComplete(app, e.stdout, args[2:])
+	}
+	// Help and --version reach stdout only when the command line was
+	// right: urfave/cli also prints help on the way to some errors, and
+	// `ninjaops plan -o json --bogus > plan.json` must leave plan.json
+	// empty (cli.go).
+	var help bytes.Buffer
+	app.Writer = &help
+	var notFound error
+	app.CommandNotFound = func(c *cli.Context, name string) { notFound = unknownCommand(c, name) }
+	args = interspersed(app, args)
+	err := app.RunContext(ctx, args)
 	if err == nil {
+		err = notFound
+	}
+	if err == nil {
+		if _, werr := e.stdout.Write(help.Bytes()); werr != nil {
+			fmt.Fprintf(e.stderr, "Error: %s\n", werr)
+			return exitError
+		}
 		return exitOK
 	}
+	err = requiredFlagsError(strings.Join(commandWords(app, args), " "), err)
 	code := exitError
 	var ec cli.ExitCoder
 	switch {

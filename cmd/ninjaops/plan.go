@@ -14,9 +14,8 @@ func init() { register(planCommand) }
 
 func planCommand(e *env) *cli.Command {
 	return &cli.Command{
-		Name:      "plan",
-		Usage:     "show the changes that would bring NinjaOne to the state ninjaops.yaml declares",
-		UsageText: "ninjaops plan [-f FILE] [-o text|json|markdown] [--out PLANFILE] [--detailed-exitcode] [connection flags]",
+		Name:  "plan",
+		Usage: "show the changes that would bring NinjaOne to the state ninjaops.yaml declares",
 		Description: `Reads the desired-state file and the live tenant (a handful of list calls,
 whatever its size), and prints what apply would do. Nothing is changed.
 
@@ -24,8 +23,8 @@ Exit codes: 0 success; 1 error; with --detailed-exitcode, 2 when the plan
 has changes (an error is never 2).`,
 		Flags: append([]cli.Flag{
 			fileFlag(),
-			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "text", Usage: "output `FORMAT`: text|json|markdown"},
-			&cli.StringFlag{Name: "out", Usage: "also save the plan to `PLANFILE`, for ninjaops apply PLANFILE"},
+			oneOf(&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "text", Usage: "output `FORMAT`: text|json|markdown"}, "text", "json", "markdown"),
+			&cli.StringFlag{Name: "out", TakesFile: true, Usage: "also save the plan to `PLANFILE`, for ninjaops apply PLANFILE"},
 			&cli.BoolFlag{Name: "detailed-exitcode", Usage: "exit 2 when the plan has changes (0: none, 1: error)"},
 			&cli.BoolFlag{Name: "no-color", Usage: "no color in text output (also NO_COLOR; color is only used on a terminal)"},
 		}, connectionFlags()...),

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -41,6 +42,7 @@ func TestScripts(t *testing.T) {
 			}
 			return nil
 		},
+		Condition: scriptCondition,
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"freeport":   cmdFreeport,
 			"waithttp":   cmdWaitHTTP,
@@ -242,4 +244,36 @@ func cmdTruncate(ts *testscript.TestScript, neg bool, args []string) {
 	n, err := strconv.Atoi(args[1])
 	ts.Check(err)
 	ts.Check(os.Truncate(ts.MkAbs(args[0]), int64(n)))
+}
+
+// scriptCondition adds [shell:NAME]: true when the shell NAME is on PATH.
+// A missing one is an error instead when NINJAOPS_REQUIRE_SHELLS is set,
+// as .ci/run sets it after installing them, so that CI never passes by
+// skipping the completion tests.
+func scriptCondition(cond string) (bool, error) {
+	name, ok := strings.CutPrefix(cond, "shell:")
+	if !ok {
+		return false, fmt.Errorf("unknown condition %q", cond)
+	}
+	if _, err := exec.LookPath(name); err != nil {
+		if os.Getenv("NINJAOPS_REQUIRE_SHELLS") != "" {
+			return false, fmt.Errorf("%s is not installed, and NINJAOPS_REQUIRE_SHELLS says the completion tests must run in it", name)
+		}
+		return false, nil
+	}
+	return true, nil
+}
+
+func TestShellCondition(t *testing.T) {
+	t.Setenv("NINJAOPS_REQUIRE_SHELLS", "")
+	if ok, err := scriptCondition("shell:no-such-shell-anywhere"); ok || err != nil {
+		t.Errorf("a missing shell: %v, %v; want a skip (false, nil)", ok, err)
+	}
+	if ok, err := scriptCondition("shell:sh"); !ok || err != nil {
+		t.Errorf("sh: %v, %v; want true", ok, err)
+	}
+	t.Setenv("NINJAOPS_REQUIRE_SHELLS", "1")
+	if _, err := scriptCondition("shell:no-such-shell-anywhere"); err == nil || !strings.Contains(err.Error(), "not installed") {
+		t.Errorf("a missing shell under NINJAOPS_REQUIRE_SHELLS: %v; want an error that fails the script", err)
+	}
 }

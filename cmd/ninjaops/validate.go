@@ -27,9 +27,8 @@ func fileFlag() cli.Flag {
 
 func validateCommand(e *env) *cli.Command {
 	return &cli.Command{
-		Name:      "validate",
-		Usage:     "check a desired-state file without contacting NinjaOne",
-		UsageText: "ninjaops validate [-f FILE]",
+		Name:  "validate",
+		Usage: "check a desired-state file without contacting NinjaOne",
 		Description: "Checks everything about the file that needs no tenant: YAML syntax, keys, types,\n" +
 			"values, required keys, duplicate emails and roles. Prints \"FILE: valid (N users, M roles)\"\n" +
 			"and exits 0, or prints every problem as FILE:LINE:COL: message on stderr and exits 1.",
