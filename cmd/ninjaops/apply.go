@@ -68,14 +68,14 @@ func runApply(c *cli.Context, e *env) error {
 
 	var saved *plan.SavedPlan
 	load := func() (*plan.Desired, error) {
-		d, err := loadDesired(e, c.String("file"))
+		d, err := loadDesired(c.Context, e, c.String("file"))
 		if d != nil {
 			d.Source = nil // apply -f saves no plan: the file's bytes are not needed
 		}
 		return d, err
 	}
 	if planFile != "" {
-		data, err := os.ReadFile(planFile)
+		data, err := interruptibly(c.Context, func() ([]byte, error) { return os.ReadFile(planFile) })
 		if err != nil {
 			return fmt.Errorf("reading the plan: %w", err)
 		}

@@ -12,10 +12,8 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"sort"
 	"strings"
-	"syscall"
 
 	"github.com/urfave/cli/v2"
 	"golang.org/x/term"
@@ -47,6 +45,10 @@ type env struct {
 	stdoutTTY bool
 	stderrTTY bool
 	getenv    func(string) string
+	// runTemp, when set, gives the run a private temporary directory
+	// that is removed however the process ends (signals.go). Tests leave
+	// it nil.
+	runTemp func() error
 }
 
 // commands holds one constructor per top-level command; each command's file
@@ -118,11 +120,16 @@ func run(ctx context.Context, e *env, args []string) int {
 		err = notFound
 	}
 	if err == nil {
-		if _, werr := e.stdout.Write(help.Bytes()); werr != nil {
+		if _, werr := e.stdout.Write(help.Bytes()); werr != nil && !brokenPipe() {
 			fmt.Fprintf(e.stderr, "Error: %s\n", werr)
 			return exitError
 		}
 		return exitOK
+	}
+	if brokenPipe() {
+		// The reader of stdout went away (ninjaops plan | head): as for
+		// any filter, that is not worth a message.
+		return exitError
 	}
 	err = requiredFlagsError(strings.Join(commandWords(app, args), " "), err)
 	code := exitError
@@ -205,27 +212,14 @@ func interspersed(app *cli.App, args []string) []string {
 func processEnv() *env {
 	return &env{
 		stdin:     os.Stdin,
-		stdout:    os.Stdout,
-		stderr:    os.Stderr,
+		stdout:    outputFile{os.Stdout},
+		stderr:    outputFile{os.Stderr},
 		stdinTTY:  term.IsTerminal(int(os.Stdin.Fd())),
 		stdoutTTY: term.IsTerminal(int(os.Stdout.Fd())),
 		stderrTTY: term.IsTerminal(int(os.Stderr.Fd())),
 		getenv:    os.Getenv,
+		runTemp:   useRunTemp,
 	}
-}
-
-// ninjaopsMain is main without os.Exit, so the test binary can run it as
-// the `ninjaops` command of its scripts.
-func ninjaopsMain() int {
-	// Commands that must finish cleanly on an interrupt (apply) watch the
-	// context; a second signal kills the process the usual way.
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	go func() {
-		<-ctx.Done()
-		stop()
-	}()
-	return run(ctx, processEnv(), os.Args)
 }
 
 func main() { os.Exit(ninjaopsMain()) }

@@ -45,7 +45,7 @@ func runPlan(c *cli.Context, e *env) error {
 
 	saving := c.String("out") != ""
 	s, err := readBoth(c, e, func() (*plan.Desired, error) {
-		d, err := loadDesired(e, c.String("file"))
+		d, err := loadDesired(c.Context, e, c.String("file"))
 		if d != nil && !saving {
 			// Only a saved plan records the file; on a 100,000-user
 			// tenant its bytes are 20 MB the rest of the plan never reads.

@@ -114,7 +114,7 @@ func serveSandbox(c *cli.Context, e *env) error {
 	seedName := quickstart.SeedName
 	if path := c.String("seed"); path != "" {
 		seedName = path
-		opts.Seed, err = sandbox.LoadTenant(path)
+		opts.Seed, err = interruptibly(c.Context, func() (*sandbox.Tenant, error) { return sandbox.LoadTenant(path) })
 	} else {
 		opts.Seed, err = sandbox.ParseTenant(quickstart.SeedName, quickstart.SandboxSeed)
 	}

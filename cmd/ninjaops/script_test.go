@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -31,6 +32,20 @@ func TestMain(m *testing.M) {
 }
 
 func TestScripts(t *testing.T) {
+	cmds := map[string]func(ts *testscript.TestScript, neg bool, args []string){
+		"freeport":   cmdFreeport,
+		"waithttp":   cmdWaitHTTP,
+		"http":       cmdHTTP,
+		"httptoken":  cmdHTTPToken,
+		"gendesired": cmdGenDesired,
+		"replace":    cmdReplace,
+		"waitcount":  cmdWaitCount,
+		"truncate":   cmdTruncate,
+		"waitfile":   cmdWaitFile,
+	}
+	for name, f := range platformCmds {
+		cmds[name] = f
+	}
 	testscript.Run(t, testscript.Params{
 		Dir:                 filepath.Join("testdata", "script"),
 		RequireExplicitExec: true,
@@ -43,16 +58,7 @@ func TestScripts(t *testing.T) {
 			return nil
 		},
 		Condition: scriptCondition,
-		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"freeport":   cmdFreeport,
-			"waithttp":   cmdWaitHTTP,
-			"http":       cmdHTTP,
-			"httptoken":  cmdHTTPToken,
-			"gendesired": cmdGenDesired,
-			"replace":    cmdReplace,
-			"waitcount":  cmdWaitCount,
-			"truncate":   cmdTruncate,
-		},
+		Cmds:      cmds,
 	})
 }
 
@@ -275,5 +281,27 @@ func TestShellCondition(t *testing.T) {
 	t.Setenv("NINJAOPS_REQUIRE_SHELLS", "1")
 	if _, err := scriptCondition("shell:no-such-shell-anywhere"); err == nil || !strings.Contains(err.Error(), "not installed") {
 		t.Errorf("a missing shell under NINJAOPS_REQUIRE_SHELLS: %v; want an error that fails the script", err)
+	}
+}
+
+// waitfile FILE REGEXP waits up to 60s until FILE, written by a command
+// in the background, matches REGEXP: so that a script acts after a
+// command has said something, not after a guessed delay.
+func cmdWaitFile(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: waitfile FILE REGEXP")
+	}
+	re, err := regexp.Compile("(?m)" + args[1])
+	ts.Check(err)
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		data, _ := os.ReadFile(ts.MkAbs(args[0]))
+		if re.Match(data) {
+			return
+		}
+		if time.Now().After(deadline) {
+			ts.Fatalf("%s does not match %q: %q", args[0], args[1], data)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -37,7 +38,7 @@ func validateCommand(e *env) *cli.Command {
 			if c.NArg() > 0 {
 				return withCode(exitError, errNoArgs("validate"))
 			}
-			des, err := loadDesired(e, c.String("file"))
+			des, err := loadDesired(c.Context, e, c.String("file"))
 			if err != nil {
 				return desiredError(e, err)
 			}
@@ -52,13 +53,21 @@ const stdinName = "<stdin>"
 
 // loadDesired reads the desired-state file at path ("-" for standard
 // input) and loads it. An invalid file gives plan.Diagnostics; print them
-// with desiredError.
-func loadDesired(e *env, path string) (*plan.Desired, error) {
-	name, data, err := readDesired(e, path)
+// with desiredError. An interrupt (ctx) ends a read that blocks, on a
+// FIFO or a stdin that never closes.
+func loadDesired(ctx context.Context, e *env, path string) (*plan.Desired, error) {
+	type file struct {
+		name string
+		data []byte
+	}
+	f, err := interruptibly(ctx, func() (file, error) {
+		name, data, err := readDesired(e, path)
+		return file{name, data}, err
+	})
 	if err != nil {
 		return nil, err
 	}
-	return plan.Load(name, data)
+	return plan.Load(f.name, f.data)
 }
 
 // readDesired reads a desired-state file, refusing one over
@@ -104,6 +113,10 @@ func desiredError(e *env, err error) error {
 			fmt.Fprintln(e.stderr, d)
 		}
 		return withCode(exitError, nil)
+	}
+	if errors.Is(err, context.Canceled) {
+		// An interrupt during the read: exit 130, as run decides.
+		return err
 	}
 	return withCode(exitError, err)
 }
