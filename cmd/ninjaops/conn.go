@@ -92,15 +92,24 @@ func logFlags() []cli.Flag {
 	}
 }
 
-// logger builds the stderr logger the logging flags ask for.
-func logger(c *cli.Context, e *env) (*slog.Logger, error) {
+// logLevel is the level the logging flags ask for.
+func logLevel(c *cli.Context) (slog.Level, error) {
 	level := c.String(flagLogLevel)
 	if c.Bool(flagDebug) {
 		level = "debug"
 	}
 	var lv slog.Level
 	if err := lv.UnmarshalText([]byte(level)); err != nil {
-		return nil, fmt.Errorf("--%s %q: want debug, info, warn or error", flagLogLevel, level)
+		return lv, fmt.Errorf("--%s %q: want debug, info, warn or error", flagLogLevel, level)
+	}
+	return lv, nil
+}
+
+// logger builds the stderr logger the logging flags ask for.
+func logger(c *cli.Context, e *env) (*slog.Logger, error) {
+	lv, err := logLevel(c)
+	if err != nil {
+		return nil, err
 	}
 	opts := &slog.HandlerOptions{Level: lv}
 	switch c.String(flagLogFormat) {
@@ -148,12 +157,30 @@ func connect(c *cli.Context, e *env) (*ninjaone.Client, func(), error) {
 	}
 	cfg.Logger = log
 	cfg.UserAgent = "ninjaops/" + version
+	// Say why a call is retried, and show a long read on a terminal
+	// (feedback.go); baton sync shows its own progress.
+	level, _ := logLevel(c)
+	fb := newFeedback(e, log, level, c.String(flagLogFormat), cfg.BaseURL, c.Bool(flagSandbox), !underBaton(c))
+	cfg.OnNotice = fb.notice
+	if fb.live {
+		cfg.OnTransfer = fb.transfer
+	}
 	client, err := ninjaone.New(cfg)
 	if err != nil {
 		closeFn()
 		return nil, nil, err
 	}
-	return client, closeFn, nil
+	return client, func() { fb.finish(); closeFn() }, nil
+}
+
+// underBaton says whether c is a baton command.
+func underBaton(c *cli.Context) bool {
+	for _, ctx := range c.Lineage() {
+		if ctx.Command != nil && ctx.Command.Name == "baton" {
+			return true
+		}
+	}
+	return false
 }
 
 // connectionConfig reads the connection flags; a missing setting is an

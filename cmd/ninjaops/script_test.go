@@ -25,7 +25,10 @@ import (
 
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
-		"ninjaops": func() { exitRecordingPeak(ninjaopsMain()) },
+		"ninjaops": func() {
+			net.DefaultResolver = offlineResolver()
+			exitRecordingPeak(ninjaopsMain())
+		},
 		// The bare read, as a process of its own: BenchmarkPlan's baseline.
 		"ninjaops-snapshot": func() { exitRecordingPeak(snapshotMain()) },
 	})
