@@ -222,7 +222,7 @@ func approve(ctx context.Context, e *env) error {
 
 func summaryLine(p *plan.Plan) string {
 	s := p.Summary
-	return fmt.Sprintf("%d to create, %d to update, %d to delete, %d memberships to add, %d to remove", s.Create, s.Update, s.Delete, s.Add, s.Remove)
+	return fmt.Sprintf("%d to create, %d to update, %d to delete, %s to add, %d to remove", s.Create, s.Update, s.Delete, plan.Count(s.Add, "membership", ""), s.Remove)
 }
 
 // progress shows how an apply goes on stderr: one live line on a
@@ -310,7 +310,7 @@ func printOutcome(e *env, rep *apply.Report) {
 		}
 	}
 	if notStarted > 0 {
-		fmt.Fprintf(e.stderr, "\n%d changes were not started; run apply again to carry them out.\n", notStarted)
+		fmt.Fprintf(e.stderr, "\n%s not started; run apply again to carry them out.\n", plan.Count(notStarted, "change was", "changes were"))
 	}
 	head := "Apply complete!"
 	switch {

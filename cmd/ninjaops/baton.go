@@ -19,6 +19,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/ninjaops/ninjaops/internal/batonsync"
+	"github.com/ninjaops/ninjaops/internal/plan"
 )
 
 func init() { register(batonCommand) }
@@ -84,8 +85,9 @@ func batonSyncCommand(e *env) *cli.Command {
 				if err != nil {
 					return fmt.Errorf("sync to %s: %s", file, batonsync.Message(err))
 				}
-				fmt.Fprintf(e.stderr, "Wrote %s (%s, %s): %s, %d entitlements, %d grants in %.1fs.\n",
-					file, sum.Engine, formatBytes(sum.FileBytes), describeResources(sum), sum.Entitlements, sum.Grants, sum.Duration.Seconds())
+				fmt.Fprintf(e.stderr, "Wrote %s (%s, %s): %s, %s, %s in %.1fs.\n",
+					file, sum.Engine, formatBytes(sum.FileBytes), describeResources(sum),
+					plan.Count(int(sum.Entitlements), "entitlement", ""), plan.Count(int(sum.Grants), "grant", ""), sum.Duration.Seconds())
 				return nil
 			})
 		},
@@ -357,7 +359,8 @@ func phaseName(action, resourceType string) string {
 }
 
 func describeResources(sum batonsync.Summary) string {
-	return fmt.Sprintf("%d resources (%d users, %d roles)", sum.Resources, sum.ResourcesByType["user"], sum.ResourcesByType["role"])
+	return fmt.Sprintf("%s (%s, %s)", plan.Count(int(sum.Resources), "resource", ""),
+		plan.Count(int(sum.ResourcesByType["user"]), "user", ""), plan.Count(int(sum.ResourcesByType["role"]), "role", ""))
 }
 
 func formatBytes(n int64) string {

@@ -119,7 +119,7 @@ func runExport(c *cli.Context, e *env) error {
 	if err := writeFileAtomic(out, data, 0o644); err != nil {
 		return fmt.Errorf("writing the export: %w", err)
 	}
-	fmt.Fprintf(e.stderr, "Exported %d users to %s.\n", countUsers(data), out)
+	fmt.Fprintf(e.stderr, "Exported %s to %s.\n", plan.Count(countUsers(data), "user", ""), out)
 	return nil
 }
 

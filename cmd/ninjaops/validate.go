@@ -31,7 +31,8 @@ func validateCommand(e *env) *cli.Command {
 		Name:  "validate",
 		Usage: "check a desired-state file without contacting NinjaOne",
 		Description: "Checks everything about the file that needs no tenant: YAML syntax, keys, types,\n" +
-			"values, required keys, duplicate emails and roles. Prints \"FILE: valid (N users, M roles)\"\n" +
+			"values, required keys, duplicate emails and roles. Prints \"FILE: valid (N users, M roles)\",\n" +
+			"the users and roles the file declares (its users: and roles: lists),\n" +
 			"and exits 0, or prints every problem as FILE:LINE:COL: message on stderr and exits 1.",
 		Flags: []cli.Flag{fileFlag()},
 		Action: func(c *cli.Context) error {
@@ -42,7 +43,7 @@ func validateCommand(e *env) *cli.Command {
 			if err != nil {
 				return desiredError(e, err)
 			}
-			fmt.Fprintf(e.stdout, "%s: valid (%d users, %d roles)\n", des.Path, len(des.Users), countRoles(des))
+			fmt.Fprintf(e.stdout, "%s: valid (%s, %s)\n", des.Path, plan.Count(len(des.Users), "user", ""), plan.Count(len(des.Roles), "role", ""))
 			return nil
 		},
 	}
@@ -119,25 +120,6 @@ func desiredError(e *env, err error) error {
 		return err
 	}
 	return withCode(exitError, err)
-}
-
-// countRoles counts the distinct roles a file refers to, by name and type:
-// those it declares and those its users list.
-func countRoles(des *plan.Desired) int {
-	type key struct {
-		name string
-		typ  plan.UserType
-	}
-	seen := map[key]bool{}
-	for _, r := range des.Roles {
-		seen[key{r.Name, r.Type}] = true
-	}
-	for _, u := range des.Users {
-		for _, r := range u.Roles {
-			seen[key{r, u.Type}] = true
-		}
-	}
-	return len(seen)
 }
 
 func errNoArgs(cmd string) error {

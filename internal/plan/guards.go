@@ -47,7 +47,7 @@ func CheckGuards(p *Plan, live *ninjaone.Snapshot, maxDeletions int, maxRemovalP
 	if deletions > maxDeletions {
 		out = append(out, GuardViolation{
 			Guard: GuardMaxDeletions, Value: float64(deletions), Limit: float64(maxDeletions),
-			Message: fmt.Sprintf("the plan deletes %d users, more than max_deletions (%d); if that is intended, raise the limit with --max-deletions %d or settings.max_deletions", deletions, maxDeletions, deletions),
+			Message: fmt.Sprintf("the plan deletes %s, more than max_deletions (%d); if that is intended, raise the limit with --max-deletions %d or settings.max_deletions", Count(deletions, "user", ""), maxDeletions, deletions),
 		})
 	}
 	if removals == 0 {

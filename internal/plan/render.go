@@ -49,7 +49,7 @@ func summaryCounts(s Summary) string {
 	if s == (Summary{}) {
 		return ""
 	}
-	return fmt.Sprintf("%d to create, %d to update, %d to delete, %d memberships to add, %d to remove", s.Create, s.Update, s.Delete, s.Add, s.Remove)
+	return fmt.Sprintf("%d to create, %d to update, %d to delete, %s to add, %d to remove", s.Create, s.Update, s.Delete, Count(s.Add, "membership", ""), s.Remove)
 }
 
 // field is one named value of a user as the renderers print it.
