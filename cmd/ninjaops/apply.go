@@ -24,7 +24,7 @@ func applyCommand(e *env) *cli.Command {
 	return &cli.Command{
 		Name:      "apply",
 		Usage:     "carry out the changes that bring NinjaOne to the state ninjaops.yaml declares",
-		UsageText: "ninjaops apply [-f FILE] [--auto-approve] [flags]\n   ninjaops apply PLANFILE [flags]",
+		ArgsUsage: "[PLANFILE]",
 		Description: `With -f (default ninjaops.yaml): computes the plan, prints it, and asks for
 "yes" on a terminal; without a terminal it refuses unless --auto-approve.
 
@@ -51,7 +51,7 @@ Exit codes: 0 all done; 1 error, or a change failed or was skipped;
 			&cli.IntFlag{Name: "parallelism", Value: 4, Usage: "write calls in flight at once"},
 			&cli.IntFlag{Name: "max-deletions", DefaultText: "settings.max_deletions, else 5", Usage: "refuse to delete more users than `N` (0 or more)"},
 			&cli.Float64Flag{Name: "max-removal-percent", DefaultText: "settings.max_removal_percent, else 25", Usage: fmt.Sprintf("refuse to remove more than `P` percent (0 to 100) of the memberships of the users in scope, when more than %d are removed", plan.RemovalFloor)},
-			&cli.StringFlag{Name: "report", Usage: "write a JSON report of the outcome and every change to `FILE`, whatever the outcome"},
+			&cli.StringFlag{Name: "report", TakesFile: true, Usage: "write a JSON report of the outcome and every change to `FILE`, whatever the outcome"},
 			&cli.BoolFlag{Name: "no-color", Usage: "no color in the printed plan (also NO_COLOR)"},
 			protectedFlag(),
 			&cli.BoolFlag{Name: flagAllowMissingDesired, Usage: "apply a PLANFILE although the desired-state file it was made from is not at its recorded path (a CI job with only the plan file); protection then comes from the plan and --protected alone"},
@@ -119,7 +119,7 @@ func applyWith(c *cli.Context, e *env, o *applyOutcome) error {
 
 	var saved *plan.SavedPlan
 	load := func() (*plan.Desired, error) {
-		d, err := loadDesired(e, c.String("file"))
+		d, err := loadDesired(c.Context, e, c.String("file"))
 		if d != nil {
 			d.Source = nil // apply -f saves no plan: the file's bytes are not needed
 		}
@@ -127,7 +127,7 @@ func applyWith(c *cli.Context, e *env, o *applyOutcome) error {
 		return d, err
 	}
 	if planFile != "" {
-		data, err := readPlanFile(planFile)
+		data, err := interruptibly(c.Context, func() ([]byte, error) { return readPlanFile(planFile) })
 		if err != nil {
 			return err
 		}
@@ -329,7 +329,7 @@ func approve(ctx context.Context, e *env) error {
 
 func summaryLine(p *plan.Plan) string {
 	s := p.Summary
-	return fmt.Sprintf("%d to create, %d to update, %d to delete, %d memberships to add, %d to remove", s.Create, s.Update, s.Delete, s.Add, s.Remove)
+	return fmt.Sprintf("%d to create, %d to update, %d to delete, %s to add, %d to remove", s.Create, s.Update, s.Delete, plan.Count(s.Add, "membership", ""), s.Remove)
 }
 
 // progress shows how an apply goes on stderr: one live line on a
@@ -436,7 +436,7 @@ func printOutcome(e *env, rep *apply.Report) {
 		fmt.Fprintf(e.stderr, "\n%d users the plan creates were created since the plan (by another apply or a person) and were adopted, not created again.\n", adopted)
 	}
 	if notStarted > 0 {
-		fmt.Fprintf(e.stderr, "\n%d changes were not started; run apply again to carry them out.\n", notStarted)
+		fmt.Fprintf(e.stderr, "\n%s not started; run apply again to carry them out.\n", plan.Count(notStarted, "change was", "changes were"))
 	}
 	head := "Apply complete!"
 	switch {

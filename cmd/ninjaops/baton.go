@@ -521,6 +521,13 @@ func withBaton(c *cli.Context, e *env, verb string, provisions bool, fn func(con
 	if err != nil {
 		return err
 	}
+	// The SDK unpacks c1z files in temporary directories: keep them in
+	// the run's own, which no signal leaves behind (signals.go).
+	if e.runTemp != nil {
+		if err := e.runTemp(); err != nil {
+			return err
+		}
+	}
 	defer func() { _ = sdkLog.Sync() }()
 
 	client, closeFn, err := connect(c, e)

@@ -85,7 +85,9 @@ func stdFlag(name string, env bool, note string, short ...string) cli.Flag {
 		return &cli.StringSliceFlag{Name: flagName, Aliases: aliases, Usage: usage, EnvVars: envs, Category: category}
 	case field.StringVariant:
 		value, _ := f.DefaultValue.(string)
-		return &cli.StringFlag{Name: flagName, Aliases: aliases, Usage: usage, EnvVars: envs, Value: value, Category: category}
+		// A file or a directory: the shells complete paths for it.
+		takesFile := name == flagFile || name == flagC1zTempDir
+		return &cli.StringFlag{Name: flagName, Aliases: aliases, Usage: usage, EnvVars: envs, Value: value, Category: category, TakesFile: takesFile}
 	}
 	panic(fmt.Sprintf("standard field %s is a %s", name, f.Variant))
 }
@@ -106,8 +108,9 @@ func c1zTempDirFlag() cli.Flag {
 }
 
 func storageEngineFlag() cli.Flag {
-	return &cli.StringFlag{Name: flagStorageEngine, EnvVars: []string{batonEnv(flagStorageEngine)}, Value: "sqlite", Category: "Baton",
-		Usage: "The storage engine of a new c1z file: sqlite (the default here, and what the baton tool reads) or pebble (the SDK's own default, faster on large tenants)"}
+	return oneOf(&cli.StringFlag{Name: flagStorageEngine, EnvVars: []string{batonEnv(flagStorageEngine)}, Value: "sqlite", Category: "Baton",
+		Usage: "The storage engine of a new c1z file: sqlite (the default here, and what the baton tool reads) or pebble (the SDK's own default, faster on large tenants)"},
+		"sqlite", "pebble")
 }
 
 // syncFlags are the standard flags that shape a sync.
@@ -126,10 +129,10 @@ func syncFlags() []cli.Flag {
 // a level is asked for.
 func batonLogFlags() []cli.Flag {
 	return []cli.Flag{
-		&cli.StringFlag{Name: flagLogLevel, EnvVars: []string{envLogLevel, "NINJAOPS_LOG_LEVEL"}, Value: "warn", Category: "Logging",
-			Usage: sdkField(flagLogLevel).Description + "; the baton-sdk's own logs appear only when a level is given"},
-		&cli.StringFlag{Name: flagLogFormat, EnvVars: []string{envLogFormat, "NINJAOPS_LOG_FORMAT"}, Value: "console", Category: "Logging",
-			Usage: sdkField(flagLogFormat).Description + " (text is console)"},
+		oneOf(&cli.StringFlag{Name: flagLogLevel, EnvVars: []string{envLogLevel, "NINJAOPS_LOG_LEVEL"}, Value: "warn", Category: "Logging",
+			Usage: sdkField(flagLogLevel).Description + "; the baton-sdk's own logs appear only when a level is given"}, "debug", "info", "warn", "error"),
+		oneOf(&cli.StringFlag{Name: flagLogFormat, EnvVars: []string{envLogFormat, "NINJAOPS_LOG_FORMAT"}, Value: "console", Category: "Logging",
+			Usage: sdkField(flagLogFormat).Description + " (text is console)"}, "console", "json", "text"),
 		&cli.BoolFlag{Name: flagDebug, Category: "Logging", Usage: "shorthand for --log-level debug"},
 	}
 }
@@ -164,7 +167,7 @@ func baseBatonFlags() []cli.Flag {
 		c1zFileFlag(),
 		provisioningFlag(),
 		&cli.StringSliceFlag{Name: flagProtected, Category: "Baton",
-			Usage: "case-insensitive email glob of users never removed from a role or deleted (repeatable); System Administrators always are"},
+			Usage: "case-insensitive email `GLOB` of users never removed from a role or deleted (repeatable); System Administrators always are"},
 		c1zTempDirFlag(),
 	}
 	flags = append(flags, batonConnectionFlags()...)

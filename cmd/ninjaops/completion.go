@@ -10,52 +10,38 @@ import (
 
 func init() { register(completionCommand) }
 
-// The bash and zsh scripts call the program back with
-// --generate-bash-completion (EnableBashCompletion in newApp), so they
-// always complete what this very binary accepts. Fish's is generated from
-// the command tree.
+// The scripts call the program back with `ninjaops __complete` (see
+// complete.go), so they always complete what this very binary accepts.
 var (
 	//go:embed completions/bash
 	bashCompletion string
 	//go:embed completions/zsh
 	zshCompletion string
+	//go:embed completions/fish
+	fishCompletion string
 )
+
+var completionScripts = map[string]*string{"bash": &bashCompletion, "zsh": &zshCompletion, "fish": &fishCompletion}
 
 func completionCommand(e *env) *cli.Command {
 	return &cli.Command{
 		Name:      "completion",
 		Usage:     "print a shell completion script for bash, zsh or fish",
-		UsageText: "ninjaops completion bash|zsh|fish",
-		Description: `Install one of them:
+		ArgsUsage: "bash|zsh|fish",
+		Description: `Completes commands, flags and flag values. Install one of them:
   bash:  source <(ninjaops completion bash)       (add it to ~/.bashrc)
   zsh:   ninjaops completion zsh > "${fpath[1]}/_ninjaops"
   fish:  ninjaops completion fish > ~/.config/fish/completions/ninjaops.fish`,
-		// What bash, zsh and fish complete after `ninjaops completion`.
-		BashComplete: func(c *cli.Context) {
-			if c.NArg() == 0 {
-				fmt.Fprintln(e.stdout, "bash\nzsh\nfish")
-			}
-		},
 		Action: func(c *cli.Context) error {
 			if c.NArg() != 1 {
 				return fmt.Errorf("completion needs one shell: bash, zsh or fish")
 			}
-			var script string
-			switch shell := c.Args().First(); shell {
-			case "bash":
-				script = bashCompletion
-			case "zsh":
-				script = zshCompletion
-			case "fish":
-				s, err := c.App.ToFishCompletion()
-				if err != nil {
-					return fmt.Errorf("generating the fish completion: %w", err)
-				}
-				script = s
-			default:
+			shell := c.Args().First()
+			script, ok := completionScripts[shell]
+			if !ok {
 				return fmt.Errorf("completion: unknown shell %q: want bash, zsh or fish", shell)
 			}
-			_, err := io.WriteString(e.stdout, script)
+			_, err := io.WriteString(e.stdout, *script)
 			return err
 		},
 	}

@@ -94,16 +94,16 @@ func ninjaOneFlags(baton bool) []cli.Flag {
 		category = "NinjaOne connection"
 	}
 	return []cli.Flag{
-		str(flagBaseURL, "tenant base URL, e.g. https://eu.ninjarmm.com (plain http only for loopback)"),
-		&cli.StringFlag{Name: flagRegion, Category: category,
-			Usage: "region shortcut for the base URL: " + strings.Join(ninjaone.RegionNames(), "|") + envUsage(flagRegion)},
-		str(flagClientID, "API client id (client credentials app)"),
-		str(flagClientSecret, "API client secret; prefer the environment variable"),
-		str(flagScope, "OAuth scopes, space separated (default: "+ninjaone.DefaultScope+")"),
+		str(flagBaseURL, "tenant base `URL`, e.g. https://eu.ninjarmm.com (plain http only for loopback)"),
+		oneOf(&cli.StringFlag{Name: flagRegion, Category: category,
+			Usage: "`REGION` shortcut for the base URL: " + strings.Join(ninjaone.RegionNames(), "|") + envUsage(flagRegion)}, ninjaone.RegionNames()...),
+		str(flagClientID, "API client `ID` (client credentials app)"),
+		str(flagClientSecret, "API client `SECRET`; prefer the environment variable"),
+		str(flagScope, "OAuth `SCOPES`, space separated (default: "+ninjaone.DefaultScope+")"),
 		&cli.BoolFlag{Name: flagSandbox, Category: category,
 			Usage: "use the built-in sandbox in process instead of a tenant"},
-		&cli.StringFlag{Name: flagSandboxState, Category: category, Value: defaultSandboxState,
-			Usage: "state file of the --sandbox tenant (created from the quickstart seed)"},
+		&cli.StringFlag{Name: flagSandboxState, Category: category, Value: defaultSandboxState, TakesFile: true,
+			Usage: "state `FILE` of the --sandbox tenant (created from the quickstart seed)"},
 	}
 }
 
@@ -128,16 +128,16 @@ func setting(c *cli.Context, e *env, flag string) string {
 // logFlags control the diagnostic log on stderr.
 func logFlags() []cli.Flag {
 	return []cli.Flag{
-		&cli.StringFlag{Name: flagLogLevel, EnvVars: []string{"NINJAOPS_LOG_LEVEL"}, Value: "warn", Category: "Logging",
-			Usage: "log level on stderr: debug|info|warn|error (debug logs every HTTP call, never a secret)"},
-		&cli.StringFlag{Name: flagLogFormat, EnvVars: []string{"NINJAOPS_LOG_FORMAT"}, Value: "text", Category: "Logging",
-			Usage: "log format: text|json"},
+		oneOf(&cli.StringFlag{Name: flagLogLevel, EnvVars: []string{"NINJAOPS_LOG_LEVEL"}, Value: "warn", Category: "Logging",
+			Usage: "log `LEVEL` on stderr: debug|info|warn|error (debug logs every HTTP call, never a secret)"}, "debug", "info", "warn", "error"),
+		oneOf(&cli.StringFlag{Name: flagLogFormat, EnvVars: []string{"NINJAOPS_LOG_FORMAT"}, Value: "text", Category: "Logging",
+			Usage: "log `FORMAT`: text|json"}, "text", "json"),
 		&cli.BoolFlag{Name: flagDebug, Category: "Logging", Usage: "shorthand for --log-level debug"},
 	}
 }
 
-// logger builds the stderr logger the logging flags ask for.
-func logger(c *cli.Context, e *env) (*slog.Logger, error) {
+// logLevel is the level the logging flags ask for.
+func logLevel(c *cli.Context) (slog.Level, error) {
 	level := c.String(flagLogLevel)
 	switch {
 	case c.Bool(flagDebug):
@@ -147,7 +147,16 @@ func logger(c *cli.Context, e *env) (*slog.Logger, error) {
 	}
 	var lv slog.Level
 	if err := lv.UnmarshalText([]byte(level)); err != nil {
-		return nil, fmt.Errorf("--%s %q: want debug, info, warn or error", flagLogLevel, level)
+		return lv, fmt.Errorf("--%s %q: want debug, info, warn or error", flagLogLevel, level)
+	}
+	return lv, nil
+}
+
+// logger builds the stderr logger the logging flags ask for.
+func logger(c *cli.Context, e *env) (*slog.Logger, error) {
+	lv, err := logLevel(c)
+	if err != nil {
+		return nil, err
 	}
 	opts := &slog.HandlerOptions{Level: lv}
 	switch c.String(flagLogFormat) {
@@ -195,12 +204,30 @@ func connect(c *cli.Context, e *env) (*ninjaone.Client, func(), error) {
 	}
 	cfg.Logger = log
 	cfg.UserAgent = "ninjaops/" + version
+	// Say why a call is retried, and show a long read on a terminal
+	// (feedback.go); baton sync shows its own progress.
+	level, _ := logLevel(c)
+	fb := newFeedback(e, log, level, c.String(flagLogFormat), cfg.BaseURL, c.Bool(flagSandbox), !underBaton(c))
+	cfg.OnNotice = fb.notice
+	if fb.live {
+		cfg.OnTransfer = fb.transfer
+	}
 	client, err := ninjaone.New(cfg)
 	if err != nil {
 		closeFn()
 		return nil, nil, err
 	}
-	return client, closeFn, nil
+	return client, func() { fb.finish(); closeFn() }, nil
+}
+
+// underBaton says whether c is a baton command.
+func underBaton(c *cli.Context) bool {
+	for _, ctx := range c.Lineage() {
+		if ctx.Command != nil && ctx.Command.Name == "baton" {
+			return true
+		}
+	}
+	return false
 }
 
 // connectionConfig reads the connection flags; a missing setting is an

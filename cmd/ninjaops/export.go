@@ -26,9 +26,8 @@ const defaultSchemaURL = "ninjaops.schema.json"
 
 func exportCommand(e *env) *cli.Command {
 	return &cli.Command{
-		Name:      "export",
-		Usage:     "write a ninjaops.yaml that reproduces the live tenant",
-		UsageText: "ninjaops export [-o FILE] [--user-type technician|end_user] [--organization NAME] [--email-domain D] [connection flags]",
+		Name:  "export",
+		Usage: "write a ninjaops.yaml that reproduces the live tenant",
 		Description: `Reads the tenant once and writes a desired-state file that declares it as it
 is: every user in scope, sorted by email, with its type, names, phone,
 organization, portal access and complete list of roles, and settings that
@@ -43,8 +42,8 @@ records when (UTC; SOURCE_DATE_EPOCH overrides the clock) and from which
 host; with -o FILE an export that would change only that time leaves FILE
 untouched, so the time is that of the last export that changed something.`,
 		Flags: append([]cli.Flag{
-			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "-", Usage: "write to `FILE` (atomically) instead of standard output"},
-			&cli.StringSliceFlag{Name: "user-type", Usage: "export only users of `TYPE`: technician|end_user (repeatable)"},
+			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "-", TakesFile: true, Usage: "write to `FILE` (atomically) instead of standard output"},
+			someOf(&cli.StringSliceFlag{Name: "user-type", Usage: "export only users of `TYPE`: technician|end_user (repeatable)"}, "technician", "end_user"),
 			&cli.StringSliceFlag{Name: "organization", Usage: "export only the end users of organization `NAME` (repeatable)"},
 			&cli.StringSliceFlag{Name: "email-domain", Usage: "export only users whose email is in `DOMAIN` (repeatable)"},
 			&cli.BoolFlag{Name: "no-timestamp", Usage: "leave the export time out of the header"},
@@ -131,7 +130,7 @@ func runExport(c *cli.Context, e *env) error {
 	if err := safefile.Write(out, data); err != nil {
 		return fmt.Errorf("writing the export: %w", err)
 	}
-	fmt.Fprintf(e.stderr, "Exported %d users to %s.\n", countUsers(data), out)
+	fmt.Fprintf(e.stderr, "Exported %s to %s.\n", plan.Count(countUsers(data), "user", ""), out)
 	return nil
 }
 

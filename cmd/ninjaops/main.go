@@ -6,15 +6,14 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"sort"
 	"strings"
-	"syscall"
 
 	"github.com/urfave/cli/v2"
 	"golang.org/x/term"
@@ -46,6 +45,10 @@ type env struct {
 	stdoutTTY bool
 	stderrTTY bool
 	getenv    func(string) string
+	// runTemp, when set, gives the run a private temporary directory
+	// that is removed however the process ends (signals.go). Tests leave
+	// it nil.
+	runTemp func() error
 }
 
 // commands holds one constructor per top-level command; each command's file
@@ -74,12 +77,16 @@ func withCode(code int, err error) error { return &exitErr{code: code, err: err}
 
 func newApp(e *env) *cli.App {
 	app := &cli.App{
-		Name:                 "ninjaops",
-		Usage:                "manage NinjaOne users and role memberships as code",
-		Reader:               e.stdin,
-		Writer:               e.stdout,
-		ErrWriter:            e.stderr,
-		EnableBashCompletion: true,
+		Name:      "ninjaops",
+		Usage:     "manage NinjaOne users and role memberships as code",
+		Version:   version,
+		Reader:    e.stdin,
+		Writer:    e.stdout,
+		ErrWriter: e.stderr,
+		// Completion is ninjaops __complete (complete.go), not urfave/cli's
+		// --generate-bash-completion, which cannot tell a flag's value from
+		// the next flag.
+		EnableBashCompletion: false,
 		HideHelpCommand:      false,
 		// Errors are printed once, by run, with the exit code they carry.
 		ExitErrHandler: func(*cli.Context, error) {},
@@ -88,6 +95,7 @@ func newApp(e *env) *cli.App {
 		app.Commands = append(app.Commands, f(e))
 	}
 	sort.Slice(app.Commands, func(i, j int) bool { return app.Commands[i].Name < app.Commands[j].Name })
+	prepareCommands(app)
 	return app
 }
 
@@ -95,10 +103,35 @@ func newApp(e *env) *cli.App {
 // the process exit code.
 func run(ctx context.Context, e *env, args []string) int {
 	app := newApp(e)
-	err := app.RunContext(ctx, interspersed(app, args))
+	if len(args) > 1 && args[1] == completeCommand {
+		return runComplete(app, e.stdout, args[2:])
+	}
+	// Help and --version reach stdout only when the command line was
+	// right: urfave/cli also prints help on the way to some errors, and
+	// `ninjaops plan -o json --bogus > plan.json` must leave plan.json
+	// empty (cli.go).
+	var help bytes.Buffer
+	app.Writer = &help
+	var notFound error
+	app.CommandNotFound = func(c *cli.Context, name string) { notFound = unknownCommand(c, name) }
+	args = interspersed(app, args)
+	err := app.RunContext(ctx, args)
 	if err == nil {
+		err = notFound
+	}
+	if err == nil {
+		if _, werr := e.stdout.Write(help.Bytes()); werr != nil && !brokenPipe() {
+			fmt.Fprintf(e.stderr, "Error: %s\n", werr)
+			return exitError
+		}
 		return exitOK
 	}
+	if brokenPipe() {
+		// The reader of stdout went away (ninjaops plan | head): as for
+		// any filter, that is not worth a message.
+		return exitError
+	}
+	err = requiredFlagsError(strings.Join(commandWords(app, args), " "), err)
 	code := exitError
 	var ec cli.ExitCoder
 	switch {
@@ -179,27 +212,14 @@ func interspersed(app *cli.App, args []string) []string {
 func processEnv() *env {
 	return &env{
 		stdin:     os.Stdin,
-		stdout:    os.Stdout,
-		stderr:    os.Stderr,
+		stdout:    outputFile{os.Stdout},
+		stderr:    outputFile{os.Stderr},
 		stdinTTY:  term.IsTerminal(int(os.Stdin.Fd())),
 		stdoutTTY: term.IsTerminal(int(os.Stdout.Fd())),
 		stderrTTY: term.IsTerminal(int(os.Stderr.Fd())),
 		getenv:    os.Getenv,
+		runTemp:   useRunTemp,
 	}
-}
-
-// ninjaopsMain is main without os.Exit, so the test binary can run it as
-// the `ninjaops` command of its scripts.
-func ninjaopsMain() int {
-	// Commands that must finish cleanly on an interrupt (apply) watch the
-	// context; a second signal kills the process the usual way.
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	go func() {
-		<-ctx.Done()
-		stop()
-	}()
-	return run(ctx, processEnv(), os.Args)
 }
 
 func main() { os.Exit(ninjaopsMain()) }

@@ -13,9 +13,8 @@ func init() { register(planCommand) }
 
 func planCommand(e *env) *cli.Command {
 	return &cli.Command{
-		Name:      "plan",
-		Usage:     "show the changes that would bring NinjaOne to the state ninjaops.yaml declares",
-		UsageText: "ninjaops plan [-f FILE] [-o text|json|markdown] [--out PLANFILE] [--detailed-exitcode] [connection flags]",
+		Name:  "plan",
+		Usage: "show the changes that would bring NinjaOne to the state ninjaops.yaml declares",
 		Description: `Reads the desired-state file and the live tenant (a handful of list calls,
 whatever its size), and prints what apply would do. Nothing is changed.
 
@@ -24,8 +23,8 @@ plan has changes, or (unmanaged_users: report) users in scope that the file
 does not list. An error is never 2.`,
 		Flags: append([]cli.Flag{
 			fileFlag(),
-			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "text", Usage: "output `FORMAT`: text|json|markdown"},
-			&cli.StringFlag{Name: "out", Usage: "also save the plan to `PLANFILE`, for ninjaops apply PLANFILE"},
+			oneOf(&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "text", Usage: "output `FORMAT`: text|json|markdown"}, "text", "json", "markdown"),
+			&cli.StringFlag{Name: "out", TakesFile: true, Usage: "also save the plan to `PLANFILE`, for ninjaops apply PLANFILE"},
 			&cli.BoolFlag{Name: "detailed-exitcode", Usage: "exit 2 on drift: changes, or unmanaged users in scope (0: none, 1: error)"},
 			&cli.BoolFlag{Name: "no-color", Usage: "no color in text output (also NO_COLOR; color is only used on a terminal)"},
 		}, connectionFlags()...),
@@ -53,7 +52,7 @@ func runPlan(c *cli.Context, e *env) error {
 		}
 	}
 	s, err := readBoth(c, e, func() (*plan.Desired, error) {
-		d, err := loadDesired(e, c.String("file"))
+		d, err := loadDesired(c.Context, e, c.String("file"))
 		if d != nil && !saving {
 			// Only a saved plan records the file; on a 100,000-user
 			// tenant its bytes are 20 MB the rest of the plan never reads.

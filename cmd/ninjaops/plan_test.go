@@ -113,7 +113,7 @@ func TestPlanCommandExitCodes(t *testing.T) {
 	}{
 		{"no changes", fileNoChanges, nil, 0, "No changes.", ""},
 		{"no changes, detailed", fileNoChanges, []string{"--detailed-exitcode"}, 0, "No changes.", ""},
-		{"changes", fileChanges, nil, 0, "Plan: 1 to create, 1 to update, 0 to delete, 1 memberships to add, 0 to remove.", ""},
+		{"changes", fileChanges, nil, 0, "Plan: 1 to create, 1 to update, 0 to delete, 1 membership to add, 0 to remove.", ""},
 		{"changes, detailed: 2 with the plan printed", fileChanges, []string{"--detailed-exitcode"}, 2, `~ user["alice@example.com"]`, ""},
 		{"changes, detailed, json", fileChanges, []string{"--detailed-exitcode", "-o", "json"}, 2, `"format_version": "1"`, ""},
 		{"changes, detailed, markdown", fileChanges, []string{"--detailed-exitcode", "-o", "markdown"}, 2, "### ninjaops plan: 1 to create", ""},

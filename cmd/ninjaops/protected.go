@@ -15,7 +15,7 @@ const envProtected = "NINJAOPS_PROTECTED"
 // protectedFlag is apply's --protected: the name and meaning of baton's.
 func protectedFlag() cli.Flag {
 	return &cli.StringSliceFlag{Name: flagProtected,
-		Usage: "case-insensitive email glob of users this apply never changes or deletes, whatever the plan or file says (repeatable; also " + envProtected + ", comma-separated)"}
+		Usage: "case-insensitive email `GLOB` of users this apply never changes or deletes, whatever the plan or file says (repeatable; also " + envProtected + ", comma-separated)"}
 }
 
 // protectedPattern is a protected glob given outside the plan, with where

@@ -71,13 +71,13 @@ func sandboxCommand(e *env) *cli.Command {
 				"it serves the quickstart tenant (examples/quickstart/sandbox.yaml).",
 			Flags: append([]cli.Flag{
 				&cli.StringFlag{Name: "listen", Value: "127.0.0.1:8765", Usage: "`ADDRESS` to listen on"},
-				&cli.StringFlag{Name: "seed", Usage: "initial tenant `FILE` (YAML or JSON), used when --state does not exist yet (default: the quickstart tenant)"},
-				&cli.StringFlag{Name: "state", Usage: "state `FILE`: loaded if it exists, every change persisted to it (default: in memory only)"},
+				&cli.StringFlag{Name: "seed", TakesFile: true, Usage: "initial tenant `FILE` (YAML or JSON), used when --state does not exist yet (default: the quickstart tenant)"},
+				&cli.StringFlag{Name: "state", TakesFile: true, Usage: "state `FILE`: loaded if it exists, every change persisted to it (default: in memory only)"},
 				&cli.StringFlag{Name: "client-id", Value: "sandbox", Usage: "the client app's `ID`"},
 				&cli.StringFlag{Name: "client-secret", Value: "sandbox", Usage: "the client app's `SECRET`"},
 				&cli.DurationFlag{Name: "latency", Usage: "`DURATION` to wait before answering each API and token request"},
 				&cli.Float64Flag{Name: "fault-rate", Usage: "probability `F` (0 to 1) that an API request fails with an injected fault"},
-				&cli.StringFlag{Name: "fault-kinds", Value: strings.Join(sandbox.FaultKinds, ","), Usage: "comma-separated fault kinds to choose from: `LIST` of 429, 500, 503, html, reset"},
+				listOf(&cli.StringFlag{Name: "fault-kinds", Value: strings.Join(sandbox.FaultKinds, ","), Usage: "comma-separated fault kinds to choose from: `LIST` of 429, 500, 503, html, reset"}, sandbox.FaultKinds...),
 				&cli.Int64Flag{Name: "random-seed", Usage: "seed `N` of the random source behind faults, for reproducible runs"},
 				&cli.DurationFlag{Name: "token-ttl", Value: time.Hour, Usage: "`DURATION` access tokens live (expires_in)"},
 				&cli.StringFlag{Name: "duplicate-emails", Value: sandbox.DuplicatesAccept, Usage: "creating a user whose email a live user has: `MODE` accept (a second user) or refuse (400)"},
@@ -119,7 +119,7 @@ func serveSandbox(c *cli.Context, e *env) error {
 	seedName := quickstart.SeedName
 	if path := c.String("seed"); path != "" {
 		seedName = path
-		opts.Seed, err = sandbox.LoadTenant(path)
+		opts.Seed, err = interruptibly(c.Context, func() (*sandbox.Tenant, error) { return sandbox.LoadTenant(path) })
 	} else {
 		opts.Seed, err = sandbox.ParseTenant(quickstart.SeedName, quickstart.SandboxSeed)
 	}

@@ -10,9 +10,8 @@ func init() { register(schemaCommand) }
 
 func schemaCommand(e *env) *cli.Command {
 	return &cli.Command{
-		Name:      "schema",
-		Usage:     "print the JSON Schema of the desired-state file",
-		UsageText: "ninjaops schema > ninjaops.schema.json",
+		Name:  "schema",
+		Usage: "print the JSON Schema of the desired-state file",
 		Description: "Prints a JSON Schema (draft 2020-12) of ninjaops.yaml, generated from the same\n" +
 			"types the loader uses. Editors use it for completion and checks, e.g. with the line\n" +
 			"  # yaml-language-server: $schema=ninjaops.schema.json\n" +

@@ -9,7 +9,9 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -26,13 +28,33 @@ import (
 
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
-		"ninjaops": func() { exitRecordingPeak(ninjaopsMain()) },
+		"ninjaops": func() {
+			net.DefaultResolver = offlineResolver()
+			exitRecordingPeak(ninjaopsMain())
+		},
 		// The bare read, as a process of its own: BenchmarkPlan's baseline.
 		"ninjaops-snapshot": func() { exitRecordingPeak(snapshotMain()) },
 	})
 }
 
 func TestScripts(t *testing.T) {
+	cmds := map[string]func(ts *testscript.TestScript, neg bool, args []string){
+		"freeport":   cmdFreeport,
+		"waithttp":   cmdWaitHTTP,
+		"http":       cmdHTTP,
+		"httptoken":  cmdHTTPToken,
+		"gendesired": cmdGenDesired,
+		"replace":    cmdReplace,
+		"waitcount":  cmdWaitCount,
+		"truncate":   cmdTruncate,
+		"waitfile":   cmdWaitFile,
+		"fileinfo":   cmdFileinfo,
+		"dupcheck":   cmdDupcheck,
+		"forgeplan":  cmdForgePlan,
+	}
+	for name, f := range platformCmds {
+		cmds[name] = f
+	}
 	testscript.Run(t, testscript.Params{
 		Dir:                 filepath.Join("testdata", "script"),
 		RequireExplicitExec: true,
@@ -53,19 +75,8 @@ func TestScripts(t *testing.T) {
 			e.Setenv(envLockDir, filepath.Join(e.WorkDir, ".locks"))
 			return nil
 		},
-		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"freeport":   cmdFreeport,
-			"waithttp":   cmdWaitHTTP,
-			"http":       cmdHTTP,
-			"httptoken":  cmdHTTPToken,
-			"gendesired": cmdGenDesired,
-			"replace":    cmdReplace,
-			"waitcount":  cmdWaitCount,
-			"truncate":   cmdTruncate,
-			"fileinfo":   cmdFileinfo,
-			"dupcheck":   cmdDupcheck,
-			"forgeplan":  cmdForgePlan,
-		},
+		Condition: scriptCondition,
+		Cmds:      cmds,
 	})
 }
 
@@ -365,4 +376,58 @@ func cmdForgePlan(ts *testscript.TestScript, neg bool, args []string) {
 	forged, err := plan.MarshalPlanFile(sp.Plan, &plan.Desired{Path: args[1], Source: sp.Desired.Source}, sp.Target)
 	ts.Check(err)
 	ts.Check(os.WriteFile(ts.MkAbs(args[2]), forged, 0o600))
+}
+
+// scriptCondition adds [shell:NAME]: true when the shell NAME is on PATH.
+// A missing one is an error instead when NINJAOPS_REQUIRE_SHELLS is set,
+// as .ci/run sets it after installing them, so that CI never passes by
+// skipping the completion tests.
+func scriptCondition(cond string) (bool, error) {
+	name, ok := strings.CutPrefix(cond, "shell:")
+	if !ok {
+		return false, fmt.Errorf("unknown condition %q", cond)
+	}
+	if _, err := exec.LookPath(name); err != nil {
+		if os.Getenv("NINJAOPS_REQUIRE_SHELLS") != "" {
+			return false, fmt.Errorf("%s is not installed, and NINJAOPS_REQUIRE_SHELLS says the completion tests must run in it", name)
+		}
+		return false, nil
+	}
+	return true, nil
+}
+
+func TestShellCondition(t *testing.T) {
+	t.Setenv("NINJAOPS_REQUIRE_SHELLS", "")
+	if ok, err := scriptCondition("shell:no-such-shell-anywhere"); ok || err != nil {
+		t.Errorf("a missing shell: %v, %v; want a skip (false, nil)", ok, err)
+	}
+	if ok, err := scriptCondition("shell:sh"); !ok || err != nil {
+		t.Errorf("sh: %v, %v; want true", ok, err)
+	}
+	t.Setenv("NINJAOPS_REQUIRE_SHELLS", "1")
+	if _, err := scriptCondition("shell:no-such-shell-anywhere"); err == nil || !strings.Contains(err.Error(), "not installed") {
+		t.Errorf("a missing shell under NINJAOPS_REQUIRE_SHELLS: %v; want an error that fails the script", err)
+	}
+}
+
+// waitfile FILE REGEXP waits up to 60s until FILE, written by a command
+// in the background, matches REGEXP: so that a script acts after a
+// command has said something, not after a guessed delay.
+func cmdWaitFile(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: waitfile FILE REGEXP")
+	}
+	re, err := regexp.Compile("(?m)" + args[1])
+	ts.Check(err)
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		data, _ := os.ReadFile(ts.MkAbs(args[0]))
+		if re.Match(data) {
+			return
+		}
+		if time.Now().After(deadline) {
+			ts.Fatalf("%s does not match %q: %q", args[0], args[1], data)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -27,25 +28,25 @@ func fileFlag() cli.Flag {
 
 func validateCommand(e *env) *cli.Command {
 	return &cli.Command{
-		Name:      "validate",
-		Usage:     "check a desired-state file without contacting NinjaOne",
-		UsageText: "ninjaops validate [-f FILE]",
+		Name:  "validate",
+		Usage: "check a desired-state file without contacting NinjaOne",
 		Description: "Checks everything about the file that needs no tenant: YAML syntax, keys, types,\n" +
-			"values, required keys, duplicate emails and roles. Prints \"FILE: valid (N users, M roles)\"\n" +
+			"values, required keys, duplicate emails and roles. Prints \"FILE: valid (N users, M roles)\",\n" +
+			"the users and roles the file declares (its users: and roles: lists),\n" +
 			"and exits 0, or prints every problem as FILE:LINE:COL: message on stderr and exits 1.",
 		Flags: []cli.Flag{fileFlag()},
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 0 {
 				return withCode(exitError, errNoArgs("validate"))
 			}
-			des, err := loadDesired(e, c.String("file"))
+			des, err := loadDesired(c.Context, e, c.String("file"))
 			if err != nil {
 				return desiredError(e, err)
 			}
 			for _, w := range des.Warnings {
 				fmt.Fprintln(e.stderr, w.Warning())
 			}
-			fmt.Fprintf(e.stdout, "%s: valid (%d users, %d roles)\n", des.Path, len(des.Users), countRoles(des))
+			fmt.Fprintf(e.stdout, "%s: valid (%s, %s)\n", des.Path, plan.Count(len(des.Users), "user", ""), plan.Count(len(des.Roles), "role", ""))
 			return nil
 		},
 	}
@@ -56,13 +57,21 @@ const stdinName = "<stdin>"
 
 // loadDesired reads the desired-state file at path ("-" for standard
 // input) and loads it. An invalid file gives plan.Diagnostics; print them
-// with desiredError.
-func loadDesired(e *env, path string) (*plan.Desired, error) {
-	name, data, err := readDesired(e, path)
+// with desiredError. An interrupt (ctx) ends a read that blocks, on a
+// FIFO or a stdin that never closes.
+func loadDesired(ctx context.Context, e *env, path string) (*plan.Desired, error) {
+	type file struct {
+		name string
+		data []byte
+	}
+	f, err := interruptibly(ctx, func() (file, error) {
+		name, data, err := readDesired(e, path)
+		return file{name, data}, err
+	})
 	if err != nil {
 		return nil, err
 	}
-	return plan.Load(name, data)
+	return plan.Load(f.name, f.data)
 }
 
 // readDesired reads a desired-state file, refusing one over
@@ -109,26 +118,11 @@ func desiredError(e *env, err error) error {
 		}
 		return withCode(exitError, nil)
 	}
+	if errors.Is(err, context.Canceled) {
+		// An interrupt during the read: exit 130, as run decides.
+		return err
+	}
 	return withCode(exitError, err)
-}
-
-// countRoles counts the distinct roles a file refers to, by name and type:
-// those it declares and those its users list.
-func countRoles(des *plan.Desired) int {
-	type key struct {
-		name string
-		typ  plan.UserType
-	}
-	seen := map[key]bool{}
-	for _, r := range des.Roles {
-		seen[key{r.Name, r.Type}] = true
-	}
-	for _, u := range des.Users {
-		for _, r := range u.Roles {
-			seen[key{r, u.Type}] = true
-		}
-	}
-	return len(seen)
 }
 
 func errNoArgs(cmd string) error {

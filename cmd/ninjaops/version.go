@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"runtime"
 	"runtime/debug"
 
@@ -12,9 +13,8 @@ func init() { register(versionCommand) }
 
 func versionCommand(e *env) *cli.Command {
 	return &cli.Command{
-		Name:      "version",
-		Usage:     "print the version, the commit it was built from and the Go version",
-		UsageText: "ninjaops version",
+		Name:  "version",
+		Usage: "print the version, the commit it was built from and the Go version",
 		Description: `Release builds set the version and commit with
   -ldflags "-X main.version=v1.2.3 -X main.commit=$(git rev-parse HEAD)";
 otherwise they come from the Go build information: the module version for
@@ -24,12 +24,18 @@ go install ...@v1.2.3, the VCS revision for a build in a git checkout
 			if c.NArg() > 0 {
 				return fmt.Errorf("version takes no arguments (got %q)", c.Args().First())
 			}
-			bi, _ := debug.ReadBuildInfo()
-			v, cm := buildVersion(version, commit, bi)
-			_, err := fmt.Fprintf(e.stdout, "ninjaops %s\ncommit: %s\ngo: %s %s/%s\n", v, cm, runtime.Version(), runtime.GOOS, runtime.GOARCH)
-			return err
+			return writeVersion(e.stdout)
 		},
 	}
+}
+
+// writeVersion prints what `ninjaops version` and `ninjaops --version`
+// print.
+func writeVersion(w io.Writer) error {
+	bi, _ := debug.ReadBuildInfo()
+	v, cm := buildVersion(version, commit, bi)
+	_, err := fmt.Fprintf(w, "ninjaops %s\ncommit: %s\ngo: %s %s/%s\n", v, cm, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+	return err
 }
 
 // buildVersion is the version and commit to print: those set with

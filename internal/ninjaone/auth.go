@@ -108,6 +108,11 @@ func (t *tokenCache) fetch(ctx context.Context) (*oauth2.Token, error) {
 			}
 			return nil, fmt.Errorf("POST %s: %s", tokenPath, t.c.redact(err.Error()))
 		}
+		if apiErr == nil {
+			if perr := r.network(err); perr != nil {
+				return nil, markUnreachable(perr, err)
+			}
+		}
 		var retryAfter string
 		var re *oauth2.RetrieveError
 		if errors.As(err, &re) && re.Response != nil {
@@ -200,7 +205,7 @@ func (t *tokenCache) classify(err error) (*APIError, bool) {
 	body := []byte(t.c.redact(string(re.Body)))
 	if !looksLikeJSON(body) {
 		e.Snippet = snippet(t.c.redact(string(body)))
-		return e, isHTML(body) || retryableStatus(e.StatusCode)
+		return e, t.transientPage(e, body)
 	}
 	decodeErrorBody(body, e)
 	if e.AuthError == "" {

@@ -59,6 +59,11 @@ func ResolveBaseURL(baseURL, region string) (string, error) {
 // or fragment. The result has no trailing slash.
 func CheckBaseURL(raw string) (*url.URL, error) {
 	shown := redactURL(raw)
+	if t := strings.TrimSpace(shown); t != "" && !strings.Contains(t, "://") {
+		// eu.ninjarmm.com, localhost:8765, 127.0.0.1:8765: the scheme
+		// is missing, whatever url.Parse makes of the rest.
+		return nil, fmt.Errorf("base URL %q has no scheme: did you mean %s? (want https://HOST, for example https://app.ninjarmm.com)", shown, withScheme(t))
+	}
 	u, err := url.Parse(strings.TrimSpace(raw))
 	if err != nil {
 		// url.Error repeats the whole URL, password included.
@@ -117,4 +122,24 @@ func isLoopback(host string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
+}
+
+// withScheme is host with the scheme it probably lacks: http for a
+// loopback host (the sandbox), https for any other.
+func withScheme(host string) string {
+	host = strings.TrimPrefix(host, "//")
+	if i := strings.LastIndex(host, "@"); i >= 0 {
+		host = host[i+1:] // never suggest credentials in a URL
+	}
+	name := host
+	if i := strings.IndexAny(name, "/?#"); i >= 0 {
+		name = name[:i]
+	}
+	if h, _, err := net.SplitHostPort(name); err == nil {
+		name = h
+	}
+	if isLoopback(strings.Trim(name, "[]")) {
+		return "http://" + host
+	}
+	return "https://" + host
 }

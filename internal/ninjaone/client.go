@@ -35,6 +35,12 @@ type Config struct {
 	Retry  RetryPolicy
 	// UserAgent is sent on every request.
 	UserAgent string
+	// OnNotice, when set, hears why a call is retried (on its first
+	// retry) and when a connection is slow to come, so that nobody waits
+	// in silence (notice.go). OnTransfer, when set, hears how far each
+	// response has been read, for a progress display. Neither may block.
+	OnNotice   func(Notice)
+	OnTransfer func(Transfer)
 }
 
 // Client talks to one NinjaOne tenant. It is safe for concurrent use.
@@ -50,6 +56,11 @@ type Client struct {
 	sleep func(context.Context, time.Duration) error
 	// lim bounds what one response may cost; tests lower it.
 	lim limits
+	// The hooks of Config, and how long a connection may take before
+	// onNotice hears of it (notice.go).
+	onNotice    func(Notice)
+	onTransfer  func(Transfer)
+	slowConnect time.Duration
 }
 
 // New checks cfg and returns a Client. It makes no request: the first call
@@ -93,6 +104,7 @@ func New(cfg Config) (*Client, error) {
 		sleep:     sleepCtx,
 		lim:       defaultLimits,
 	}
+	c.watch(cfg)
 	c.tokens = newTokenCache(c, cfg)
 	return c, nil
 }
@@ -194,6 +206,10 @@ func (c *Client) do(ctx context.Context, k *call) error {
 				return end(cctx.Err())
 			}
 			c.log.Debug("http", "method", k.method, "path", k.path, "error", c.redact(err.Error()), "duration", time.Since(start).Round(time.Millisecond).String(), "attempt", r.attempt)
+			if perr := r.network(err); perr != nil {
+				// No retry fixes it (an unknown host, a refused certificate).
+				return end(markUnreachable(perr, err))
+			}
 			cause := markUnreachable(fmt.Errorf("%s %s: %s", k.method, k.path, c.redact(unwrapURLError(err).Error())), err)
 			if werr := r.wait(cctx, "", cause); werr != nil {
 				return end(werr)

@@ -47,6 +47,9 @@ type retrier struct {
 	path    string
 	attempt int
 	start   time.Time
+	// reason is why the last attempt failed on the network, for the
+	// notice of the first retry (notice.go).
+	reason string
 }
 
 func (c *Client) newRetrier(method, path string) *retrier {
@@ -68,6 +71,7 @@ func (r *retrier) wait(ctx context.Context, retryAfter string, cause error) erro
 	if time.Since(r.start)+d > p.MaxElapsed {
 		return giveUp(cause, r.attempt, fmt.Sprintf("the next attempt would exceed the retry budget of %s", p.MaxElapsed))
 	}
+	r.noticeRetry(cause, d)
 	r.c.log.Debug("retrying", "method", r.method, "path", r.path, "attempt", r.attempt+1, "wait", d.Round(time.Millisecond).String(), "cause", cause.Error())
 	if err := r.c.sleep(ctx, d); err != nil {
 		return err

@@ -309,7 +309,7 @@ func (x *differ) roleError(name string, t UserType, at Positions, key, what stri
 	sort.Strings(other)
 	existing := x.roleNames(t)
 	if len(other) > 0 {
-		x.errorf(at, key, "role %q %s is a %s role, not a %s role (%s)", name, what, strings.Join(other, "/"), t, existing)
+		x.errorf(at, key, "role %q %s is %s role, not %s role (%s)", name, what, WithArticle(strings.Join(other, "/")), WithArticle(string(t)), existing)
 	} else {
 		names := make([]string, 0, len(x.rolesByName[t]))
 		for n := range x.rolesByName[t] {
@@ -595,7 +595,7 @@ func (x *differ) listedUser(u *UserSpec) {
 	}
 
 	if lt := FromAPI(lu.UserType); lt != u.Type {
-		x.errorf(u.At, "type", "user %q is a %s in NinjaOne (id %d) but type %s in the file; NinjaOne cannot change a user's type and ninjaops never replaces a user silently: fix the type, or set state: absent, apply, and declare the user again", u.Email, lt, lu.ID, u.Type)
+		x.errorf(u.At, "type", "user %q is %s in NinjaOne (id %d) but type %s in the file; NinjaOne cannot change a user's type and ninjaops never replaces a user silently: fix the type, or set state: absent, apply, and declare the user again", u.Email, WithArticle(string(lt)), lu.ID, u.Type)
 		return
 	}
 	if u.Phone != "" && u.Phone != lu.Phone {

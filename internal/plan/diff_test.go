@@ -280,6 +280,11 @@ func TestDiffUsers(t *testing.T) {
 			errs:    []string{"ninjaops.yaml:4:11: user \"alice@example.com\" is a technician in NinjaOne (id 10) but type end_user in the file; NinjaOne cannot change a user's type and ninjaops never replaces a user silently: fix the type, or set state: absent, apply, and declare the user again"},
 		},
 		{
+			name:    "type differs the other way: an end user in NinjaOne",
+			desired: desired(UnmanagedIgnore, tuser(3, "bob@customer.example", "Bob", "Jones")),
+			errs:    []string{"ninjaops.yaml:4:11: user \"bob@customer.example\" is an end_user in NinjaOne (id 20) but type technician in the file; NinjaOne cannot change a user's type and ninjaops never replaces a user silently: fix the type, or set state: absent, apply, and declare the user again"},
+		},
+		{
 			name: "state absent deletes a live user and ignores a missing one",
 			desired: desired(UnmanagedIgnore,
 				UserSpec{Email: "Dave@example.com", State: Absent, At: at(3)},
@@ -634,8 +639,8 @@ func TestDiffRoles(t *testing.T) {
 				RoleSpec{Name: "Auditors", Type: EndUserUser}),
 			errs: []string{
 				`ninjaops.yaml:16:14: unknown role "Helpdsk" of user "alice@example.com" (technician roles: "Helpdesk", "Read Only", "Tier 2"); did you mean "Helpdesk"?`,
-				`ninjaops.yaml:16:24: role "Portal Users" of user "alice@example.com" is a end_user role, not a technician role (technician roles: "Helpdesk", "Read Only", "Tier 2")`,
-				`ninjaops.yaml:24:14: role "Helpdesk" of user "bob@customer.example" is a technician role, not a end_user role (end_user roles: "Approvers", "Portal Users")`,
+				`ninjaops.yaml:16:24: role "Portal Users" of user "alice@example.com" is an end_user role, not a technician role (technician roles: "Helpdesk", "Read Only", "Tier 2")`,
+				`ninjaops.yaml:24:14: role "Helpdesk" of user "bob@customer.example" is a technician role, not an end_user role (end_user roles: "Approvers", "Portal Users")`,
 				`ninjaops.yaml:40:13: unknown role "Auditors" in roles[0] (end_user roles: "Approvers", "Portal Users")`,
 			},
 		},

@@ -51,7 +51,7 @@ func summaryCounts(s Summary) string {
 	if s == (Summary{}) {
 		return ""
 	}
-	return fmt.Sprintf("%d to create, %d to update, %d to delete, %d memberships to add, %d to remove", s.Create, s.Update, s.Delete, s.Add, s.Remove)
+	return fmt.Sprintf("%d to create, %d to update, %d to delete, %s to add, %d to remove", s.Create, s.Update, s.Delete, Count(s.Add, "membership", ""), s.Remove)
 }
 
 // maxNamed is how many unmanaged users a summary line names.

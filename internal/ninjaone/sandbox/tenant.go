@@ -316,7 +316,7 @@ func build(raw *rawTenant) (*Tenant, []problem) {
 			case seen[m]:
 				add(fmt.Sprintf("%s: member %d is listed twice", who, m), "roles", i, "members", j)
 			case r.Type.Valid() && ut.Valid() && ut != r.Type:
-				add(fmt.Sprintf("%s: member %d is a %s but the role is for %s", who, m, typeWord(ut), typeWord(r.Type)+"s"), "roles", i, "members", j)
+				add(fmt.Sprintf("%s: member %d is %s but the role is for %s", who, m, article(ut), typeWord(r.Type)+"s"), "roles", i, "members", j)
 			default:
 				members = append(members, m)
 			}

@@ -98,7 +98,7 @@ roles:
     type: TECHNICIAN
     members: [1, 2, 3, 1]
 `, []string{
-			`s.yaml:8:18: role "Helpdesk": member 2 is a end user but the role is for technicians`,
+			`s.yaml:8:18: role "Helpdesk": member 2 is an end user but the role is for technicians`,
 			`s.yaml:8:21: role "Helpdesk": member 3 is not a user id`,
 			`s.yaml:8:24: role "Helpdesk": member 1 is listed twice`,
 		}},
