@@ -39,8 +39,12 @@ func batonCommand(e *env) *cli.Command {
 resources, each role's "member" entitlement, a grant per role member.
 "sync" writes a .c1z file (SQLite by default, which the baton CLI reads);
 grant, revoke, create-account and delete go through the connector's own
-provisioning, as ConductorOne drives it, and need --provisioning.`,
+provisioning, as ConductorOne drives it, and need --provisioning.
+"serve" is service mode, driven by ConductorOne; without a subcommand,
+ninjaops baton runs it when BATON_CLIENT_ID or BATON_CLIENT_SECRET is set.`,
+		Action: batonDefaultAction(e),
 		Subcommands: []*cli.Command{
+			batonServeCommand(e),
 			batonSyncCommand(e),
 			batonGrantCommand(e),
 			batonRevokeCommand(e),
