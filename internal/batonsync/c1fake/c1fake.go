@@ -107,6 +107,7 @@ type Fake struct {
 	outage     bool
 	queue      []*v1.Task
 	handed     []string
+	times      map[string]TaskTimes
 	getTasks   int
 	hellos     []*v1.BatonServiceHelloRequest
 	heartbeats map[string]int
@@ -141,6 +142,7 @@ func Start(opts Options) (*Fake, error) {
 		opts:       opts,
 		audience:   "fake-c1.invalid",
 		heartbeats: map[string]int{},
+		times:      map[string]TaskTimes{},
 		cancelled:  map[string]bool{},
 		uploads:    map[string][]Upload{},
 		finished:   map[string]*v1.BatonServiceFinishTaskRequest{},
@@ -330,6 +332,11 @@ func (f *Fake) Cancel(id string) {
 	f.mu.Unlock()
 }
 
+// TaskTimes says when a task was handed out and when it was finished.
+type TaskTimes struct {
+	Handed, Finished time.Time
+}
+
 // State is a copy of what the fake has seen.
 type State struct {
 	Exchanges  int      // successful token exchanges
@@ -338,7 +345,8 @@ type State struct {
 	Hellos     []*v1.BatonServiceHelloRequest
 	GetTasks   int      // GetTask calls answered (outage answers excluded)
 	Handed     []string // task ids handed out, in order
-	Queued     int      // tasks not handed out yet
+	Times      map[string]TaskTimes
+	Queued     int // tasks not handed out yet
 	Heartbeats map[string]int
 	Uploads    map[string][]Upload
 	Finished   map[string]*v1.BatonServiceFinishTaskRequest
@@ -357,8 +365,12 @@ func (f *Fake) State() State {
 		Handed:     slices.Clone(f.handed),
 		Queued:     len(f.queue),
 		Heartbeats: map[string]int{},
+		Times:      map[string]TaskTimes{},
 		Uploads:    map[string][]Upload{},
 		Finished:   map[string]*v1.BatonServiceFinishTaskRequest{},
+	}
+	for k, v := range f.times {
+		st.Times[k] = v
 	}
 	for _, h := range f.hellos {
 		st.Hellos = append(st.Hellos, proto.CloneOf(h))
@@ -665,6 +677,7 @@ func (s *service) GetTask(_ context.Context, req *v1.BatonServiceGetTaskRequest)
 	t := s.f.queue[0]
 	s.f.queue = s.f.queue[1:]
 	s.f.handed = append(s.f.handed, t.GetId())
+	s.f.times[t.GetId()] = TaskTimes{Handed: time.Now()}
 	return v1.BatonServiceGetTaskResponse_builder{
 		Task:          t,
 		NextPoll:      durationpb.New(0),
@@ -701,6 +714,9 @@ func (s *service) FinishTask(_ context.Context, req *v1.BatonServiceFinishTaskRe
 		return nil, status.Errorf(codes.FailedPrecondition, "task %q is already finished", id)
 	}
 	s.f.finished[id] = proto.CloneOf(req)
+	tt := s.f.times[id]
+	tt.Finished = time.Now()
+	s.f.times[id] = tt
 	return v1.BatonServiceFinishTaskResponse_builder{}.Build(), nil
 }
 
