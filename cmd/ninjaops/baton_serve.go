@@ -290,7 +290,7 @@ func checkC1Credential(id, secret string) error {
 	if !ok || !ok2 || name == "" || host == "" {
 		return fmt.Errorf("%s (or --%s) is not a ConductorOne client id: want the form name@tenant.conductor.one/..., as ConductorOne shows it when the credential is created", envC1ClientID, flagC1ClientID)
 	}
-	if _, err := sdkcrypto.ParseClientSecret([]byte(secret), false); err != nil {
+	if !isC1Secret(secret) {
 		return fmt.Errorf("%s (or --%s) is not a ConductorOne client secret: want the secret ConductorOne showed once when the credential was created (secret-token:...)", envC1ClientSecret, flagC1ClientSecret)
 	}
 	return nil
