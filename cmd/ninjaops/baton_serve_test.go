@@ -144,10 +144,10 @@ func listRequests(st sandbox.Stats) map[string]int64 {
 // as a deployment does: the token exchange and the Hello; a full sync,
 // with heartbeats while it runs, uploaded, that reads back equal to the
 // tenant and made a Snapshot's requests; a grant carried out in NinjaOne,
-// which the next sync shows; a revoke of a System Administrator refused as
-// non-retryable with the tenant unchanged; a sync whose NinjaOne read
-// fails, reported without an upload; an exit 0 on SIGTERM. Neither side's secret reaches the
-// other side or the log.
+// which the next sync shows; revokes of a System Administrator and of a
+// --protected user refused as non-retryable with the tenant unchanged; a
+// sync whose NinjaOne read fails, reported without an upload; an exit 0 on
+// SIGTERM. Neither side's secret reaches the other side or the log.
 func TestBatonServe(t *testing.T) {
 	t.Parallel()
 	ctx := waitCtx(t)
@@ -155,7 +155,7 @@ func TestBatonServe(t *testing.T) {
 	c1 := startC1(t)
 	hostID := "ninjaops-e2e-" + randomHex(3)
 	env := append(append(c1.Env(), n.env()...), "BATON_HOST_ID="+hostID, "BATON_PROVISIONING=true", "BATON_LOG_LEVEL=debug")
-	p := startServe(t, env, "baton", "serve")
+	p := startServe(t, env, "baton", "serve", "--protected", "CARLOS@*")
 
 	// The token exchange (a verified client assertion) and the Hello.
 	st := await(t, ctx, c1, "the Hello", func(st c1fake.State) bool { return len(st.Hellos) > 0 })
@@ -235,6 +235,19 @@ func TestBatonServe(t *testing.T) {
 			if !strings.HasPrefix(k, "GET ") && k != "POST /ws/oauth/token" {
 				t.Errorf("a write was sent: %s", k)
 			}
+		}
+	})
+
+	t.Run("revoke of a --protected user", func(t *testing.T) {
+		g := synced.Grant("role:1:member:user:3")
+		if g == nil {
+			t.Fatal("the sync has no grant role:1:member:user:3")
+		}
+		before := n.srv.Tenant()
+		c1.Enqueue(c1fake.RevokeTask(c1fake.ID("revoke-protected"), g))
+		finishedWithError(t, ctx, c1, c1fake.ID("revoke-protected"), codes.FailedPrecondition, true, `matches the protected pattern "carlos@*"`)
+		if diff := cmp.Diff(before, n.srv.Tenant()); diff != "" {
+			t.Errorf("the tenant changed (-before +after):\n%s", diff)
 		}
 	})
 
@@ -336,7 +349,7 @@ func TestBatonServeProvisioningOff(t *testing.T) {
 	ctx := waitCtx(t)
 	n := startNinja(t, quickstartWithAdminInRole(t))
 	c1 := startC1(t)
-	p := startServe(t, append(append(c1.Env(), n.env()...), "BATON_STORAGE_ENGINE=sqlite"), "baton", "serve")
+	p := startServe(t, append(append(c1.Env(), n.env()...), "BATON_STORAGE_ENGINE=sqlite", "BATON_HOST_ID=from-env"), "baton", "serve", "--host-id", "from-flag")
 
 	// The first sync fails after it validated, which read its Snapshot,
 	// and before it used it. The next sync must read NinjaOne again, not
@@ -354,6 +367,9 @@ func TestBatonServeProvisioningOff(t *testing.T) {
 
 	c1.Enqueue(c1fake.SyncTask(c1fake.ID("sync"), ""))
 	finishedOK(t, ctx, c1, c1fake.ID("sync"))
+	if hosts := c1.State().HostIDs; !slices.Equal(hosts, []string{"from-flag"}) {
+		t.Errorf("host ids %q, want --host-id's over BATON_HOST_ID's", hosts)
+	}
 	synced := uploaded(t, c1, c1fake.ID("sync"))
 	if synced.Engine != "sqlite" {
 		t.Errorf("with BATON_STORAGE_ENGINE=sqlite the upload's engine is %q", synced.Engine)
