@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -30,24 +29,6 @@ import (
 // happen every time, where two processes merely started together only
 // make it likely (apply_concurrent.txtar).
 
-// syncBuffer is a bytes.Buffer safe to read while a run writes it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // tenantRun is one ninjaops against base, as its own machine.
 type tenantRun struct {
 	code           int
@@ -57,7 +38,7 @@ type tenantRun struct {
 // runAgainst runs the ninjaops binary with args against base.
 func runAgainst(t *testing.T, base, lockDir string, args ...string) *tenantRun {
 	t.Helper()
-	r := &tenantRun{stdout: &syncBuffer{}, stderr: &syncBuffer{}}
+	r := &tenantRun{stdout: newSyncBuffer(), stderr: newSyncBuffer()}
 	cmd := exec.Command("ninjaops", append(args, "--base-url", base, "--client-id", "sandbox", "--client-secret", "sandbox")...)
 	cmd.Env = append(os.Environ(), envLockDir+"="+lockDir, envProtected+"=", "NINJAONE_CLIENT_SECRET=", "NINJAONE_BASE_URL=", "NINJAONE_CLIENT_ID=")
 	cmd.Stdout, cmd.Stderr = r.stdout, r.stderr
@@ -278,7 +259,7 @@ func TestApplyAdoptsUsersCreatedSinceThePlan(t *testing.T) {
 	// This one runs in process, where its terminal can be played.
 	stdin, answer := io.Pipe()
 	defer answer.Close()
-	r := &tenantRun{stdout: &syncBuffer{}, stderr: &syncBuffer{}}
+	r := &tenantRun{stdout: newSyncBuffer(), stderr: newSyncBuffer()}
 	done := make(chan struct{})
 	locks := filepath.Join(t.TempDir(), "a")
 	e := &env{stdin: stdin, stdout: r.stdout, stderr: r.stderr, stdinTTY: true, getenv: func(k string) string {

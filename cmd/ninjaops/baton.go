@@ -35,12 +35,6 @@ const (
 	defaultC1Z        = "sync.c1z"
 )
 
-// batonService runs service mode: `ninjaops baton` given ConductorOne's
-// credentials (--client-id/BATON_CLIENT_ID), as a baton connector's main
-// command does. The service-mode wiring sets it; nil means this build has
-// no service mode.
-var batonService func(c *cli.Context, e *env) error
-
 func batonCommand(e *env) *cli.Command {
 	return &cli.Command{
 		Name:      "baton",
@@ -55,10 +49,13 @@ a .c1z file (SQLite by default, which the baton tool reads); grant, revoke,
 create-account and delete go through the connector's own provisioning, as
 ConductorOne drives it, and need --provisioning. NinjaOne's settings are
 --ninja-one-* (or NINJAONE_*, BATON_NINJA_ONE_*): on a baton command
---client-id and --client-secret are ConductorOne's.`,
+--client-id and --client-secret are ConductorOne's. "serve" is service
+mode, driven by ConductorOne; without a command, ninjaops baton runs it
+when ConductorOne's credentials are given (BATON_CLIENT_ID, BATON_CLIENT_SECRET).`,
 		Flags:  batonMainFlags(),
 		Action: func(c *cli.Context) error { return batonMain(c, e) },
 		Subcommands: []*cli.Command{
+			batonServeCommand(e),
 			batonSyncCommand(e),
 			batonGrantCommand(e),
 			batonRevokeCommand(e),
@@ -83,12 +80,8 @@ func batonMain(c *cli.Context, e *env) error {
 		}
 		return fmt.Errorf("unknown command %q for ninjaops baton; its commands are %s (or none, for a sync)", c.Args().First(), strings.Join(names, ", "))
 	}
-	if c.String(flagC1ClientID) != "" || c.String(flagC1ClientSecret) != "" {
-		if batonService == nil {
-			return fmt.Errorf("ConductorOne credentials are set (--%s or %s, --%s or %s): they are for service mode, which this build of ninjaops does not have; unset them for a one-shot sync",
-				flagC1ClientID, envC1ClientID, flagC1ClientSecret, envC1ClientSecret)
-		}
-		return batonService(c, e)
+	if c1CredentialsGiven(c, e) {
+		return runServe(c, e)
 	}
 	if c.Bool(flagSkipFullSync) {
 		return fmt.Errorf("--%s (%s) applies to service mode only, where it skips ConductorOne's full-sync tasks; without ConductorOne's credentials ninjaops baton runs one sync", flagSkipFullSync, batonEnv(flagSkipFullSync))

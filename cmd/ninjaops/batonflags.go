@@ -18,24 +18,28 @@ import (
 const (
 	flagC1ClientID     = "client-id"
 	flagC1ClientSecret = "client-secret"
-	flagC1zTempDir     = "c1z-temp-dir"
-	flagSkipFullSync   = "skip-full-sync"
-	flagSkipEntsGrants = "skip-entitlements-and-grants"
-	flagSyncResources  = "sync-resources"
-	flagSyncTypes      = "sync-resource-types"
-	flagGrantEnt       = "grant-entitlement"
-	flagGrantPrincipal = "grant-principal"
-	flagGrantPrinType  = "grant-principal-type"
-	flagRevokeGrant    = "revoke-grant"
-	flagCreateEmail    = "create-account-email"
-	flagCreateLogin    = "create-account-login"
-	flagCreateProfile  = "create-account-profile"
-	flagDeleteResource = "delete-resource"
-	flagDeleteType     = "delete-resource-type"
-	envLogLevel        = "BATON_LOG_LEVEL"
-	envLogFormat       = "BATON_LOG_FORMAT"
-	envC1ClientID      = "BATON_CLIENT_ID"
-	envC1ClientSecret  = "BATON_CLIENT_SECRET"
+	// The names of ConductorOne's credentials that cannot be mistaken for
+	// NinjaOne's, which messages use.
+	flagC1ClientIDAlt     = "c1-client-id"
+	flagC1ClientSecretAlt = "c1-client-secret"
+	flagC1zTempDir        = "c1z-temp-dir"
+	flagSkipFullSync      = "skip-full-sync"
+	flagSkipEntsGrants    = "skip-entitlements-and-grants"
+	flagSyncResources     = "sync-resources"
+	flagSyncTypes         = "sync-resource-types"
+	flagGrantEnt          = "grant-entitlement"
+	flagGrantPrincipal    = "grant-principal"
+	flagGrantPrinType     = "grant-principal-type"
+	flagRevokeGrant       = "revoke-grant"
+	flagCreateEmail       = "create-account-email"
+	flagCreateLogin       = "create-account-login"
+	flagCreateProfile     = "create-account-profile"
+	flagDeleteResource    = "delete-resource"
+	flagDeleteType        = "delete-resource-type"
+	envLogLevel           = "BATON_LOG_LEVEL"
+	envLogFormat          = "BATON_LOG_FORMAT"
+	envC1ClientID         = "BATON_CLIENT_ID"
+	envC1ClientSecret     = "BATON_CLIENT_SECRET"
 )
 
 // sdkField is the baton-sdk's definition of a standard field.
@@ -150,9 +154,9 @@ func c1CredentialFlags(withEnv bool) []cli.Flag {
 		return nil
 	}
 	return []cli.Flag{
-		&cli.StringFlag{Name: flagC1ClientID, Aliases: []string{"c1-client-id"}, EnvVars: env(envC1ClientID), Category: "ConductorOne (service mode)", Hidden: !withEnv,
+		&cli.StringFlag{Name: flagC1ClientID, Aliases: []string{flagC1ClientIDAlt}, EnvVars: env(envC1ClientID), Category: "ConductorOne (service mode)", Hidden: !withEnv,
 			Usage: sdkField(flagC1ClientID).Description + "; not NinjaOne's (that is --" + batonNames[flagClientID] + ")"},
-		&cli.StringFlag{Name: flagC1ClientSecret, Aliases: []string{"c1-client-secret"}, EnvVars: env(envC1ClientSecret), Category: "ConductorOne (service mode)", Hidden: !withEnv,
+		&cli.StringFlag{Name: flagC1ClientSecret, Aliases: []string{flagC1ClientSecretAlt}, EnvVars: env(envC1ClientSecret), Category: "ConductorOne (service mode)", Hidden: !withEnv,
 			Usage: sdkField(flagC1ClientSecret).Description + "; not NinjaOne's (that is --" + batonNames[flagClientSecret] + ")"},
 	}
 }
@@ -166,12 +170,17 @@ func baseBatonFlags() []cli.Flag {
 	flags := []cli.Flag{
 		c1zFileFlag(),
 		provisioningFlag(),
-		&cli.StringSliceFlag{Name: flagProtected, Category: "Baton",
-			Usage: "case-insensitive email `GLOB` of users never removed from a role or deleted (repeatable); System Administrators always are"},
+		protectedBatonFlag(),
 		c1zTempDirFlag(),
 	}
 	flags = append(flags, batonConnectionFlags()...)
 	return append(flags, batonLogFlags()...)
+}
+
+// protectedBatonFlag is --protected of the baton commands.
+func protectedBatonFlag() cli.Flag {
+	return &cli.StringSliceFlag{Name: flagProtected, Category: "Baton",
+		Usage: "case-insensitive email `GLOB` of users never removed from a role or deleted (repeatable); System Administrators always are"}
 }
 
 // batonMainFlags are the flags of `ninjaops baton` itself, which does what
@@ -191,7 +200,8 @@ func batonMainFlags() []cli.Flag {
 		stdFlag(flagDeleteResource, true, "34 with --delete-resource-type user, or user:34"),
 		stdFlag(flagDeleteType, true, "user (the default)"),
 	)
-	return append(flags, c1CredentialFlags(true)...)
+	flags = append(flags, c1CredentialFlags(true)...)
+	return append(flags, serveOwnFlags()...)
 }
 
 // batonConfiguration is the connector's configuration schema, which the

@@ -30,11 +30,11 @@ func TestWrongCommandLines(t *testing.T) {
 		want string // the one line on stderr
 	}{
 		{[]string{"plna"}, `Error: unknown command "plna" for ninjaops; did you mean "plan"? (commands: apply, baton, completion, export, plan, sandbox, schema, validate, version; see ninjaops --help)`},
-		{[]string{"baton", "sink"}, `Error: unknown command "sink" for ninjaops baton; did you mean "sync"? (commands: sync, grant, revoke, create-account, delete, capabilities, config; see ninjaops baton --help)`},
+		{[]string{"baton", "sink"}, `Error: unknown command "sink" for ninjaops baton; did you mean "sync"? (commands: serve, sync, grant, revoke, create-account, delete, capabilities, config; see ninjaops baton --help)`},
 		{[]string{"sandbox", "start"}, `Error: unknown command "start" for ninjaops sandbox (commands: serve; see ninjaops sandbox --help)`},
 		{[]string{"help", "nope"}, `Error: unknown command "nope" for ninjaops (commands: apply, baton, completion, export, plan, sandbox, schema, validate, version; see ninjaops --help)`},
 		{[]string{"help", "expotr"}, `Error: unknown command "expotr" for ninjaops; did you mean "export"? (commands: apply, baton, completion, export, plan, sandbox, schema, validate, version; see ninjaops --help)`},
-		{[]string{"baton", "help", "sinc"}, `Error: unknown command "sinc" for ninjaops baton; did you mean "sync"? (commands: sync, grant, revoke, create-account, delete, capabilities, config; see ninjaops baton --help)`},
+		{[]string{"baton", "help", "sinc"}, `Error: unknown command "sinc" for ninjaops baton; did you mean "sync"? (commands: serve, sync, grant, revoke, create-account, delete, capabilities, config; see ninjaops baton --help)`},
 		{[]string{"plan", "-o", "json", "--bogus"}, `Error: ninjaops plan: unknown flag --bogus (see ninjaops plan --help)`},
 		{[]string{"plan", "--outt", "p.json"}, `Error: ninjaops plan: unknown flag --outt; did you mean --out? (see ninjaops plan --help)`},
 		{[]string{"plan", "--detailed-exit-code"}, `Error: ninjaops plan: unknown flag --detailed-exit-code; did you mean --detailed-exitcode? (see ninjaops plan --help)`},
