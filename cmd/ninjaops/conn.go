@@ -195,6 +195,7 @@ func connect(c *cli.Context, e *env) (*ninjaone.Client, func(), error) {
 	}
 	cfg.Logger = log
 	cfg.UserAgent = "ninjaops/" + version
+	cfg.Retry = e.retry
 	client, err := ninjaone.New(cfg)
 	if err != nil {
 		closeFn()

@@ -18,6 +18,8 @@ import (
 
 	"github.com/urfave/cli/v2"
 	"golang.org/x/term"
+
+	"github.com/ninjaops/ninjaops/internal/ninjaone"
 )
 
 // version and commit are set at build time with -ldflags -X.
@@ -46,6 +48,10 @@ type env struct {
 	stdoutTTY bool
 	stderrTTY bool
 	getenv    func(string) string
+	// retry bounds the NinjaOne client's retries and per-call time; the
+	// zero value is the client's defaults. Only tests change it, to see a
+	// budget run out without waiting minutes.
+	retry ninjaone.RetryPolicy
 }
 
 // commands holds one constructor per top-level command; each command's file
