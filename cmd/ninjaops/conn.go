@@ -212,6 +212,7 @@ func connect(c *cli.Context, e *env) (*ninjaone.Client, func(), error) {
 	if fb.live {
 		cfg.OnTransfer = fb.transfer
 	}
+	cfg.Retry = e.retry
 	client, err := ninjaone.New(cfg)
 	if err != nil {
 		closeFn()

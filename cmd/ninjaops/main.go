@@ -17,6 +17,8 @@ import (
 
 	"github.com/urfave/cli/v2"
 	"golang.org/x/term"
+
+	"github.com/ninjaops/ninjaops/internal/ninjaone"
 )
 
 // version and commit are set at build time with -ldflags -X.
@@ -49,6 +51,10 @@ type env struct {
 	// that is removed however the process ends (signals.go). Tests leave
 	// it nil.
 	runTemp func() error
+	// retry bounds the NinjaOne client's retries and per-call time; the
+	// zero value is the client's defaults. Only tests change it, to see a
+	// budget run out without waiting minutes.
+	retry ninjaone.RetryPolicy
 }
 
 // commands holds one constructor per top-level command; each command's file

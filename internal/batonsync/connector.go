@@ -48,6 +48,9 @@ type Connector struct {
 	cur     *state
 	curSync string
 	claimed bool
+	// noRoleGrants: the sync under way writes no role grants (Server.Sync
+	// says so), so a role of unknown membership cannot make it partial.
+	noRoleGrants bool
 }
 
 var _ connectorbuilder.ConnectorBuilderV2 = (*Connector)(nil)
@@ -87,7 +90,7 @@ func (c *Connector) Validate(ctx context.Context) (annotations.Annotations, erro
 			}
 			c.cur, c.curSync, c.claimed = st, "", false
 		}
-		return nil, nil
+		return nil, c.checkForSync(c.cur)
 	}
 	if err := c.client.Validate(ctx); err != nil {
 		return nil, explain(err)
@@ -107,11 +110,17 @@ func (c *Connector) forSync(ctx context.Context, syncID string) (*state, error) 
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.cur != nil && (!c.claimed || c.curSync == syncID) {
+		if err := c.checkForSync(c.cur); err != nil {
+			return nil, err
+		}
 		c.curSync, c.claimed = syncID, true
 		return c.cur, nil
 	}
 	st, err := c.read(ctx)
 	if err != nil {
+		return nil, err
+	}
+	if err := c.checkForSync(st); err != nil {
 		return nil, err
 	}
 	c.cur, c.curSync, c.claimed = st, syncID, true
@@ -123,13 +132,41 @@ func (c *Connector) forSync(ctx context.Context, syncID string) (*state, error) 
 // no sync id, so it never claims a snapshot for a sync.
 func (c *Connector) forGet(ctx context.Context) (*state, error) {
 	c.mu.Lock()
-	if c.cur != nil && !c.claimed {
-		st := c.cur
-		c.mu.Unlock()
-		return st, nil
+	st, noRoleGrants := c.cur, c.noRoleGrants
+	if c.claimed {
+		st = nil
 	}
 	c.mu.Unlock()
-	return c.read(ctx)
+	if st == nil {
+		var err error
+		if st, err = c.read(ctx); err != nil {
+			return nil, err
+		}
+	}
+	if !noRoleGrants {
+		if err := st.unknownMembership(); err != nil {
+			return nil, err
+		}
+	}
+	return st, nil
+}
+
+// checkForSync refuses a read to sync from whose roles were listed without
+// their members, unless the sync writes no role grants; c.mu is held.
+func (c *Connector) checkForSync(st *state) error {
+	if c.noRoleGrants {
+		return nil
+	}
+	return st.unknownMembership()
+}
+
+// syncing tells the connector whether the sync about to run writes role
+// grants (Server.Sync knows; a sync the connector was not told of, as in
+// service mode, is taken to write them).
+func (c *Connector) syncing(roleGrants bool) {
+	c.mu.Lock()
+	c.noRoleGrants = !roleGrants
+	c.mu.Unlock()
 }
 
 // fresh reads NinjaOne now. Provisioning decides from live data, never from

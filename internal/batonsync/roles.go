@@ -12,6 +12,7 @@ import (
 	"github.com/conductorone/baton-sdk/pkg/connectorbuilder"
 	"github.com/conductorone/baton-sdk/pkg/types/resource"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"github.com/ninjaops/ninjaops/internal/ninjaone"
 )
@@ -90,6 +91,9 @@ func (r *roleSyncer) Grants(ctx context.Context, role *v2.Resource, opts resourc
 	_, members, ok := st.role(roleID)
 	if !ok {
 		return nil, nil, nil
+	}
+	if i := st.roleByID[roleID]; st.roles[i].MembersUnknown {
+		return nil, nil, st.unknownRole(i)
 	}
 	ids, next, err := page(members, func(id int32) int32 { return id }, opts.PageToken.Token, pageSize(opts.PageToken.Size, r.c.cfg.PageSize))
 	if err != nil {
@@ -254,8 +258,11 @@ func (r *roleSyncer) GrantsForResourceType(ctx context.Context, _ string, opts r
 		return nil, nil, err
 	}
 	pairs, next, err := grantPage(st, opts.PageToken.Token, pageSize(opts.PageToken.Size, r.c.cfg.PageSize))
+	if _, coded := status.FromError(err); err != nil && !coded {
+		err = rpcError(codes.InvalidArgument, err)
+	}
 	if err != nil {
-		return nil, nil, rpcError(codes.InvalidArgument, err)
+		return nil, nil, err
 	}
 	out := make([]*v2.Grant, 0, len(pairs))
 	var roleRes *v2.Resource
@@ -299,6 +306,9 @@ func grantPage(st *state, token string, size int) ([]membership, string, error) 
 	}
 	var out []membership
 	for ri < len(st.roles) && len(out) < size {
+		if st.roles[ri].MembersUnknown {
+			return nil, "", st.unknownRole(ri)
+		}
 		m := st.members[ri][mi:]
 		n := min(len(m), size-len(out))
 		for _, u := range m[:n] {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"slices"
 	"strings"
 	gosync "sync"
 	"time"
@@ -80,6 +81,10 @@ type Server struct {
 
 	closeOnce gosync.Once
 	closeErr  error
+
+	// connector is the builder when it is ours, which Sync tells what
+	// the sync writes.
+	connector *Connector
 }
 
 // gRPC limits: the default 4 MB would be the first thing to break on a
@@ -100,6 +105,7 @@ func Start(ctx context.Context, builder connectorbuilder.ConnectorBuilderV2, opt
 	}
 
 	s := &Server{logger: logger, tmpDir: opts.TmpDir, served: make(chan struct{})}
+	s.connector, _ = builder.(*Connector)
 	if s.tmpDir == "" {
 		if s.tmpDir, err = os.MkdirTemp("", "ninjaops-baton-"); err != nil {
 			return nil, err
@@ -200,6 +206,21 @@ type SyncOptions struct {
 	Resources []*v2.ResourceId
 }
 
+// writesRoleGrants reports whether a sync with these options may write the
+// grants of roles: not when it skips grants, leaves out the role type, or
+// targets no role.
+func (o SyncOptions) writesRoleGrants() bool {
+	switch {
+	case o.SkipEntitlementsAndGrants:
+		return false
+	case len(o.ResourceTypes) > 0 && !slices.Contains(o.ResourceTypes, roleType):
+		return false
+	case len(o.Resources) > 0 && !slices.ContainsFunc(o.Resources, func(id *v2.ResourceId) bool { return id.GetResourceType() == roleType }):
+		return false
+	}
+	return true
+}
+
 // Summary is what a sync wrote, read back from the file's own statistics.
 type Summary struct {
 	File            string
@@ -252,6 +273,10 @@ func (s *Server) Sync(ctx context.Context, opts SyncOptions) (sum Summary, err e
 	}
 	// After the targets: the SDK keeps a partial sync partial.
 	syncOpts = append(syncOpts, sdksync.WithSkipEntitlementsAndGrants(opts.SkipEntitlementsAndGrants))
+	if s.connector != nil {
+		s.connector.syncing(opts.writesRoleGrants())
+		defer s.connector.syncing(true)
+	}
 	syncer, err := sdksync.NewSyncer(ctx, s.client, syncOpts...)
 	if err != nil {
 		return Summary{}, fmt.Errorf("starting the sync to %s: %w", opts.File, err)

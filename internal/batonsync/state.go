@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 
 	v2 "github.com/conductorone/baton-sdk/pb/c1/connector/v2"
 	"github.com/conductorone/baton-sdk/pkg/types/resource"
@@ -28,6 +29,10 @@ type state struct {
 	// admins holds the ids of the System Administrators, sorted. Only
 	// technicians can be one: the end-user list has no such field.
 	admins []int32
+	// unknown holds the indexes of the roles NinjaOne listed without their
+	// members (Role.MembersUnknown): who holds them is unknown, so they
+	// must never be served as roles without grants.
+	unknown []int
 }
 
 func newState(snap *ninjaone.Snapshot) *state {
@@ -60,6 +65,9 @@ func newState(snap *ninjaone.Snapshot) *state {
 	st.members = make([][]int32, len(st.roles))
 	for i, r := range st.roles {
 		st.roleByID[r.ID] = i
+		if r.MembersUnknown {
+			st.unknown = append(st.unknown, i)
+		}
 		ids := make([]int32, 0, len(r.Members))
 		for _, m := range r.Members {
 			if _, ok := st.userByID[m.ID]; ok {
@@ -70,6 +78,36 @@ func newState(snap *ninjaone.Snapshot) *state {
 		st.members[i] = slices.Compact(ids)
 	}
 	return st
+}
+
+// unknownMembership refuses to sync from st when roles were listed without
+// their members: a sync would upload them as roles nobody holds, a view that
+// looks complete and is not.
+func (st *state) unknownMembership() error {
+	if len(st.unknown) == 0 {
+		return nil
+	}
+	const shown = 10
+	names := make([]string, 0, min(len(st.unknown), shown+1))
+	for _, i := range st.unknown[:min(len(st.unknown), shown)] {
+		names = append(names, fmt.Sprintf("role %d %q", st.roles[i].ID, st.roles[i].Name))
+	}
+	if n := len(st.unknown) - shown; n > 0 {
+		names = append(names, fmt.Sprintf("and %d more", n))
+	}
+	what, its, them := fmt.Sprintf("%d roles", len(st.unknown)), "their", "them"
+	if len(st.unknown) == 1 {
+		what, its, them = "1 role", "its", "it"
+	}
+	return rpcError(codes.FailedPrecondition, fmt.Errorf("NinjaOne listed %s without %s members (%s): who holds %s is unknown, and a sync would show %s with no grants; refusing to sync a partial view. Run again; if it persists, report it, or sync with --skip-entitlements-and-grants, which writes the users and roles without any grants.",
+		what, its, strings.Join(names, ", "), them, them))
+}
+
+// unknownRole is the error for serving the grants of role index i, whose
+// membership is unknown.
+func (st *state) unknownRole(i int) error {
+	r := st.roles[i]
+	return rpcError(codes.FailedPrecondition, fmt.Errorf("role %d %q was listed without its members: its grants are unknown, not none; sync again", r.ID, r.Name))
 }
 
 func (st *state) user(id int32) (ninjaone.User, bool) {
