@@ -436,7 +436,11 @@ func printOutcome(e *env, rep *apply.Report) {
 		fmt.Fprintf(e.stderr, "\n%d users the plan creates were created since the plan (by another apply or a person) and were adopted, not created again.\n", adopted)
 	}
 	if notStarted > 0 {
-		fmt.Fprintf(e.stderr, "\n%s not started; run apply again to carry them out.\n", plan.Count(notStarted, "change was", "changes were"))
+		again := "run apply again to carry them out"
+		if rep.Stopped != "" && !rep.Interrupted {
+			again = "run apply again once what stopped it is put right"
+		}
+		fmt.Fprintf(e.stderr, "\n%s not started; %s.\n", plan.Count(notStarted, "change was", "changes were"), again)
 	}
 	head := "Apply complete!"
 	switch {

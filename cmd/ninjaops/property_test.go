@@ -621,6 +621,15 @@ func TestReadProperty(t *testing.T) {
 							}
 							matrix.set(t, m.name, tn.name, "plan, export, sync identical; apply refused, 0 writes")
 						} else {
+							// The first refusal stops the run: only the
+							// writes already in flight (apply's default
+							// parallelism, 4) may follow it.
+							if n > 4 {
+								t.Errorf("%d writes sent after NinjaOne refused this client's writes; want at most the 4 in flight", n)
+							}
+							if !strings.Contains(r.stdout, "Apply stopped: NinjaOne refuses this client's writes") {
+								t.Errorf("apply does not say why it stopped:\n%s", r.stdout)
+							}
 							matrix.set(t, m.name, tn.name, fmt.Sprintf("plan, export identical; apply refused by NinjaOne: %d writes sent, 0 made", n))
 						}
 					}

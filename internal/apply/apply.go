@@ -14,7 +14,8 @@
 // this run created that NinjaOne now holds twice stops the run, naming
 // the ids. When NinjaOne stops answering altogether, a few calls in a row
 // that cannot connect stop the run the way an interrupt does, instead of
-// each remaining change being tried for minutes.
+// each remaining change being tried for minutes; so does the first write
+// refused for a reason that holds for every write (the token cannot write).
 package apply
 
 import (
@@ -23,6 +24,7 @@ import (
 	"fmt"
 	"net/http"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -403,6 +405,12 @@ func (r *runner) stopped() *stopError {
 func (r *runner) observe(err error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if refusesEveryWrite(err) {
+		// Every other write would be refused the same way: sending them
+		// all only fills the report with the same refusal.
+		r.halt(&stopError{fmt.Sprintf("NinjaOne refuses this client's writes: %v", err)})
+		return
+	}
 	if !errors.Is(err, ninjaone.ErrUnreachable) {
 		r.unreachable = 0
 		return
@@ -411,6 +419,20 @@ func (r *runner) observe(err error) {
 	if r.unreachable == r.opts.MaxUnreachable {
 		r.halt(&stopError{fmt.Sprintf("NinjaOne stopped answering: %d calls in a row could not connect (%v)", r.unreachable, err)})
 	}
+}
+
+// refusesEveryWrite says whether NinjaOne refused a write for a reason
+// that holds for every write of the run: the call wants a user-authorised
+// token (user_context_required), or the token lacks the management scope
+// (which a token answer without its scope cannot tell beforehand). A 403
+// for one user, such as "Must be a System Administrator" on technicians,
+// is not such a reason.
+func refusesEveryWrite(err error) bool {
+	if errors.Is(err, ninjaone.ErrUserContextRequired) || errors.Is(err, ninjaone.ErrMissingScope) {
+		return true
+	}
+	var ae *ninjaone.APIError
+	return errors.As(err, &ae) && ae.StatusCode == http.StatusForbidden && strings.EqualFold(ae.AuthError, "insufficient_scope")
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }

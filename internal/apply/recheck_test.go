@@ -252,3 +252,42 @@ func TestUnreachableStopsStartingChanges(t *testing.T) {
 		t.Errorf("one failure then answers: %+v, stopped %q", rep.Totals, rep.Stopped)
 	}
 }
+
+// A write refused for a reason that holds for every write (a token that
+// needs a signed-in user, or lacks the management scope) stops the run at
+// once: the rest are reported not started, with the reason, instead of
+// each being sent to be refused the same way. A refusal about one user
+// (a technician write that needs a System Administrator) does not.
+func TestARefusalOfEveryWriteStopsTheRun(t *testing.T) {
+	var cs []plan.Change
+	for i := range 20 {
+		cs = append(cs, userDelete(fmt.Sprintf("d%02d@example.com", i), int32(100+i)))
+	}
+	userContext := &ninjaone.APIError{Method: "DELETE", StatusCode: 403, AuthError: "user_context_required"}
+	noScope := &ninjaone.APIError{Method: "DELETE", StatusCode: 403, AuthError: "insufficient_scope"}
+	notAdmin := &ninjaone.APIError{Method: "DELETE", StatusCode: 403, ResultCode: "FORBIDDEN", ErrorMessage: "Must be a System Administrator"}
+	for _, tt := range []struct {
+		name    string
+		err     error
+		calls   int
+		stopped bool
+	}{
+		{"user_context_required", userContext, 1, true},
+		{"insufficient_scope", noScope, 1, true},
+		{"one user's 403", notAdmin, 20, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			target := &unreachable{fake: &fake{}, errs: []error{tt.err}}
+			rep := Run(context.Background(), target, &plan.Plan{Changes: cs}, Options{Parallelism: 1})
+			if len(target.calls) != tt.calls {
+				t.Errorf("%d calls, want %d", len(target.calls), tt.calls)
+			}
+			if got := strings.HasPrefix(rep.Stopped, "NinjaOne refuses this client's writes"); got != tt.stopped {
+				t.Errorf("stopped %q, want stopped %v", rep.Stopped, tt.stopped)
+			}
+			if tt.stopped && rep.Totals.Failed != 1 {
+				t.Errorf("totals %+v: want the one refused write failed and the rest not started", rep.Totals)
+			}
+		})
+	}
+}
