@@ -112,6 +112,10 @@ func propModes() []propMode {
 		{name: "partial scopes, all granted", noSync: true, opts: set(func(o *sandbox.Options) { o.PartialScopes = true })},
 		{name: "dripped within the deadline", noSync: true, opts: set(func(o *sandbox.Options) { o.Drip = &sandbox.Drip{Bytes: 4096, Interval: time.Millisecond} })},
 		{name: "latency 2ms", noSync: true, opts: set(func(o *sandbox.Options) { o.Latency = 2 * time.Millisecond })},
+		// Whether NinjaOne refuses a second user with an email is unknown;
+		// a plan never creates an email NinjaOne has, so neither answer may
+		// change the outcome.
+		{name: "duplicate emails refused", noSync: true, opts: set(func(o *sandbox.Options) { o.DuplicateEmails = sandbox.DuplicatesRefuse })},
 		{name: "faults 15% (429, 500, 503, html, reset)", opts: set(func(o *sandbox.Options) { o.FaultRate, o.RandomSeed = 0.15, 7 }), faults: true},
 		{name: "all of: legacy, org cap 1, /api/v2, drip, no scope", api: true, opts: set(func(o *sandbox.Options) {
 			o.Shape, o.OrgPageCap, o.TokenWithoutScope = sandbox.ShapeLegacy, 1, true
