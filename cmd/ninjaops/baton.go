@@ -22,6 +22,7 @@ import (
 	"google.golang.org/protobuf/types/known/anypb"
 
 	"github.com/ninjaops/ninjaops/internal/batonsync"
+	"github.com/ninjaops/ninjaops/internal/plan"
 )
 
 func init() { register(batonCommand) }
@@ -346,7 +347,7 @@ func runSync(c *cli.Context, e *env) error {
 		}
 		fmt.Fprintf(e.stderr, "Wrote %s (%s, %s%s): %s, %s, %s in %.1fs.\n",
 			file, sum.Engine, formatBytes(sum.FileBytes), kind, describeResources(sum),
-			plural(uint64(sum.Entitlements), "entitlement"), plural(uint64(sum.Grants), "grant"), sum.Duration.Seconds())
+			plan.Count(int(sum.Entitlements), "entitlement", ""), plan.Count(int(sum.Grants), "grant", ""), sum.Duration.Seconds())
 		return nil
 	})
 }
@@ -687,7 +688,7 @@ func (p *syncProgress) handle(pr *sdksync.Progress) {
 	default:
 		return
 	}
-	fmt.Fprintf(p.w, "\r\033[K  %s, %s, %s, %s", plural(p.users, "user"), plural(p.roles, "role"), plural(p.entitlements, "entitlement"), plural(p.grants, "grant"))
+	fmt.Fprintf(p.w, "\r\033[K  %s, %s, %s, %s", plan.Count(int(p.users), "user", ""), plan.Count(int(p.roles), "role", ""), plan.Count(int(p.entitlements), "entitlement", ""), plan.Count(int(p.grants), "grant", ""))
 	p.shown = true
 }
 
@@ -701,17 +702,10 @@ func (p *syncProgress) done() {
 	}
 }
 
-func plural(n uint64, what string) string {
-	if n == 1 {
-		return "1 " + what
-	}
-	return fmt.Sprintf("%d %ss", n, what)
-}
-
 func describeResources(sum batonsync.Summary) string {
-	s := fmt.Sprintf("%s (%s, %s", plural(uint64(sum.Resources), "resource"), plural(uint64(sum.ResourcesByType["user"]), "user"), plural(uint64(sum.ResourcesByType["role"]), "role"))
+	s := fmt.Sprintf("%s (%s, %s", plan.Count(int(sum.Resources), "resource", ""), plan.Count(int(sum.ResourcesByType["user"]), "user", ""), plan.Count(int(sum.ResourcesByType["role"]), "role", ""))
 	if n := sum.ResourcesByType["system_role"]; n > 0 {
-		s += ", " + plural(uint64(n), "system role")
+		s += ", " + plan.Count(int(n), "system role", "")
 	}
 	return s + ")"
 }
