@@ -339,8 +339,14 @@ func TestFaultsThroughValidator(t *testing.T) {
 			resp.Body.Close()
 		}
 	}
-	ts.Close() // waits for the handlers, and so for the validator
+	ts.Close()
+	// Close does not wait for handlers whose connection was hijacked (the
+	// reset faults): wait for the validator to have seen all 40.
 	checked, skipped := v.Checked()
+	for deadline := time.Now().Add(30 * time.Second); checked+skipped < 40 && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+		checked, skipped = v.Checked()
+	}
 	if checked == 0 || skipped == 0 || checked+skipped != 40 {
 		t.Errorf("checked %d, skipped %d of 40", checked, skipped)
 	}
