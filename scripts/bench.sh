@@ -11,7 +11,8 @@
 #   - floor: ninjaops' read and plan of 10,000 and 100,000 users as whole
 #     processes, alternated pair by pair with a minimal encoding/json
 #     program that makes the same requests (internal/ninjaone/bench/floor):
-#     medians, read/floor and plan/floor with their spread, and the load.
+#     medians, read/floor and plan/floor with their spread, the load, and
+#     the start of each program alone (ninjaops --version against the floor).
 # Not under -race. The machine is shared: compare ratios from one run.
 #
 #   scripts/bench.sh                # everything, one iteration each

@@ -48,6 +48,9 @@ import (
 // read/floor and plan/floor of both; the log has them with their spread
 // (min and max over the pairs) and the machine's load average.
 //
+// It also times the start of each program alone (ninjaops --version
+// against the floor's -h), which a short-lived process pays in full.
+//
 // NINJAOPS_BENCH_PAIRS sets the rounds (default 7); NINJAOPS_BENCH_USERS
 // the tenant sizes (comma separated, default 10000,100000). The targets,
 // at 100,000 users: read within 1.15x of the floor, plan within 1.6x.
@@ -73,6 +76,33 @@ func BenchmarkReadFloor(b *testing.B) {
 		b.Fatal(err)
 	}
 	goBuild(b, floorBin, "../../internal/ninjaone/bench/floor")
+
+	// What a process pays before it does anything: ninjaops --version
+	// (the runtime and the initialisation of the whole package graph,
+	// baton-sdk's included) against the floor's -h, alternated likewise.
+	b.Run("startup", func(b *testing.B) {
+		start := &benchSide{cmd: []string{ninjaopsBin, "--version"}}
+		floor := &benchSide{cmd: []string{floorBin, "-h"}}
+		for b.Loop() {
+			start.wall, start.cpu, floor.wall, floor.cpu = nil, nil, nil, nil
+			for i := range 2 * pairs {
+				first, second := start, floor
+				if i%2 == 1 {
+					first, second = floor, start
+				}
+				first.timed(b, os.Environ())
+				second.timed(b, os.Environ())
+			}
+		}
+		b.ReportMetric(median(start.wall), "ninjaops-ms")
+		b.ReportMetric(median(start.cpu), "ninjaops-cpu-ms")
+		b.ReportMetric(median(floor.wall), "floor-ms")
+		b.ReportMetric(median(floor.cpu), "floor-cpu-ms")
+		b.Logf("\nstartup, %d pairs; load average %s\n  %-18s %-26s %s\n  %-18s %-26s %s\n  %-18s %-26s %s\n",
+			2*pairs, loadAverage(), "", "wall ms: median [min max]", "cpu ms (user+sys): median [min max]",
+			"ninjaops --version", spread(start.wall, "%.1f"), spread(start.cpu, "%.1f"),
+			"floor -h", spread(floor.wall, "%.1f"), spread(floor.cpu, "%.1f"))
+	})
 
 	for _, n := range sizes {
 		b.Run(fmt.Sprintf("users=%d", n), func(b *testing.B) {
