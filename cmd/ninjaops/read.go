@@ -22,8 +22,9 @@ type session struct {
 // readBoth loads the desired state (with load) and reads the tenant at the
 // same time: on a large tenant the two take about as long, so overlapping
 // them nearly halves the wait. The organizations are read only when the
-// file names one by name, which is known once it is loaded. An invalid
-// file is reported before any connection problem.
+// file names one by name, which is known once it is loaded: from then on,
+// alongside the lists. An invalid file is reported before any connection
+// problem.
 func readBoth(c *cli.Context, e *env, load func() (*plan.Desired, error)) (*session, error) {
 	if c.Bool(flagSandbox) {
 		// The in-process sandbox writes its state file as it starts: an
@@ -61,13 +62,39 @@ func readBoth(c *cli.Context, e *env, load func() (*plan.Desired, error)) (*sess
 		closeFn()
 		return nil, desiredError(e, err)
 	}
+	var orgs chan orgRead
+	if plan.NeedsOrganizations(d) {
+		// Known once the file is loaded, which on a large tenant is well
+		// before the lists are read: page through the organizations
+		// meanwhile rather than after. The scope is checked first, as the
+		// snapshot does, so a token that cannot read asks for nothing.
+		orgs = make(chan orgRead, 1)
+		go func() {
+			var o orgRead
+			if o.err = client.RequireScope(ctx, ninjaone.ScopeMonitoring); o.err == nil {
+				o.orgs, o.err = client.Organizations(ctx)
+			}
+			orgs <- o
+		}()
+	}
 	r := <-done
-	if r.err == nil && plan.NeedsOrganizations(d) {
-		r.live.Organizations, r.err = client.Organizations(ctx)
+	if orgs != nil {
+		if r.err != nil {
+			cancel()
+		}
+		if o := <-orgs; r.err == nil {
+			r.live.Organizations, r.err = o.orgs, o.err
+		}
 	}
 	if r.err != nil {
 		closeFn()
 		return nil, fmt.Errorf("reading NinjaOne: %w", r.err)
 	}
 	return &session{desired: d, client: client, live: r.live, close: closeFn}, nil
+}
+
+// orgRead is the outcome of reading the organizations.
+type orgRead struct {
+	orgs []ninjaone.Organization
+	err  error
 }

@@ -34,6 +34,9 @@ func TestMain(m *testing.M) {
 		},
 		// The bare read, as a process of its own: BenchmarkPlan's baseline.
 		"ninjaops-snapshot": func() { exitRecordingPeak(snapshotMain()) },
+		// ninjaops' read alone, through its own flags and connection:
+		// BenchmarkReadFloor's read side (bench_floor_test.go).
+		"ninjaops-read": func() { os.Exit(readMain()) },
 	})
 }
 

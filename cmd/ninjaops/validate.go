@@ -95,10 +95,33 @@ func readDesired(e *env, path string) (name string, data []byte, err error) {
 		return path, nil, err
 	}
 	defer f.Close()
-	if st, err := f.Stat(); err == nil && st.Mode().IsRegular() && st.Size() > plan.MaxFileSize {
-		return path, nil, plan.TooLarge(path, st.Size())
+	// One buffer the file's size, as os.ReadFile does: io.ReadAll grows
+	// by doubling, which on a 100,000-user file (23 MB) allocates and
+	// copies more than twice that. The spare byte lets the read see the
+	// end without growing; a file that grows meanwhile still reads whole.
+	size := 512
+	if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
+		if st.Size() > plan.MaxFileSize {
+			return path, nil, plan.TooLarge(path, st.Size())
+		}
+		size = max(size, int(st.Size())+1)
 	}
-	data, err = io.ReadAll(io.LimitReader(f, plan.MaxFileSize+1))
+	data = make([]byte, 0, size)
+	r := io.LimitReader(f, plan.MaxFileSize+1)
+	for {
+		if len(data) == cap(data) {
+			data = append(data, 0)[:len(data)]
+		}
+		var n int
+		n, err = r.Read(data[len(data):cap(data)])
+		data = data[:len(data)+n]
+		if err != nil {
+			if err == io.EOF {
+				err = nil
+			}
+			break
+		}
+	}
 	if err != nil {
 		return path, nil, fmt.Errorf("reading %s: %w", path, err)
 	}
