@@ -40,8 +40,15 @@ func (t tenant) target() string {
 // tenantOf reads the tenant from the connection settings, with the same
 // errors connect gives for missing or bad ones.
 func tenantOf(c *cli.Context, e *env) (tenant, error) {
+	if err := checkSandboxFlags(c); err != nil {
+		return tenant{}, err
+	}
 	if c.Bool(flagSandbox) {
-		abs, err := filepath.Abs(c.String(flagSandboxState))
+		state, err := sandboxStatePath(c)
+		if err != nil {
+			return tenant{}, err
+		}
+		abs, err := filepath.Abs(state)
 		if err != nil {
 			return tenant{}, err
 		}
