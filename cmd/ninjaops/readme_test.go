@@ -17,6 +17,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/urfave/cli/v2"
+
 	"github.com/ninjaops/ninjaops/internal/ninjaone/sandbox"
 	"github.com/ninjaops/ninjaops/internal/ninjaone/sandbox/sandboxtest"
 )
@@ -107,6 +109,13 @@ func TestREADMEBlocks(t *testing.T) {
 			case kind == "not-run":
 				if len(arg) < 20 {
 					t.Errorf("README.md:%d: not-run needs its reason", b.line)
+				}
+				// A reason that names the test doing the work names one
+				// that exists.
+				for _, name := range regexp.MustCompile(`\bTest\w+`).FindAllString(arg, -1) {
+					if !tests[name] {
+						t.Errorf("README.md:%d: the reason names %s, which is no test of this package", b.line, name)
+					}
 				}
 			default:
 				t.Errorf("README.md:%d: a ```%s block with no way to test it: run it, or mark it (%q)", b.line, b.info, b.marker)
@@ -636,4 +645,63 @@ func TestREADMEQuickstart(t *testing.T) {
 	}
 	_, second, _ := readmeRun(t, nil, append([]string{"plan"}, file...))
 	readmeCompare(t, "plan after apply", "No changes to apply. Unmanaged: 2 users in scope are not in the file: ...", second)
+}
+
+// The commands the README's prose shows inline (`ninjaops plan -o json`,
+// `apply --auto-approve`) name commands and flags that exist. They are
+// fragments of the blocks above, so they are not run; a placeholder
+// (`...`, `<TAB>`, a pipe) ends what is checked.
+func TestREADMEInlineCommands(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	app := newApp(&env{getenv: func(string) string { return "" }})
+	top := map[string]bool{}
+	for _, c := range app.Commands {
+		top[c.Name] = true
+	}
+	checked := 0
+	for _, m := range regexp.MustCompile("`([^`\n]+)`").FindAllStringSubmatch(string(data), -1) {
+		words := strings.Fields(m[1])
+		if len(words) > 0 && words[0] == "ninjaops" {
+			words = words[1:]
+		} else if len(words) < 2 || !top[words[0]] || !strings.HasPrefix(words[1], "-") {
+			continue
+		}
+		if len(words) == 0 || strings.HasPrefix(words[0], "--") && words[0] != "--version" {
+			continue
+		}
+		checked++
+		cmds, flags := app.Commands, app.Flags
+		var path []string
+		for i, w := range words {
+			if w == "|" || strings.Contains(w, "...") || strings.Contains(w, "<") {
+				break
+			}
+			if strings.HasPrefix(w, "-") {
+				name := strings.TrimLeft(strings.SplitN(w, "=", 2)[0], "-")
+				if !slices.ContainsFunc(flags, func(f cli.Flag) bool { return slices.Contains(f.Names(), name) }) && name != "help" && name != "h" && (name != "version" || len(path) > 0) {
+					t.Errorf("README: `%s`: ninjaops %s has no flag %s", m[1], strings.Join(path, " "), w)
+				}
+				continue
+			}
+			if i > 0 && strings.HasPrefix(words[i-1], "-") {
+				continue // a flag's value
+			}
+			for _, c := range cmds {
+				if c.Name == w || slices.Contains(c.Aliases, w) {
+					path = append(path, w)
+					cmds, flags = c.Subcommands, c.Flags
+					break
+				}
+			}
+		}
+		if len(path) == 0 && words[0] != "--version" {
+			t.Errorf("README: `%s` names no ninjaops command", m[1])
+		}
+	}
+	if checked < 15 {
+		t.Errorf("checked %d inline commands; the README has more", checked)
+	}
 }
