@@ -50,14 +50,7 @@ import (
 // README leaves out. The exceptions (tested-by, not-run) are few and each
 // says why.
 func TestREADMEBlocks(t *testing.T) {
-	root, err := filepath.Abs(filepath.Join("..", ".."))
-	if err != nil {
-		t.Fatal(err)
-	}
-	data, err := os.ReadFile(filepath.Join(root, "README.md"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	root, data := readREADME(t)
 	blocks := readmeBlocks(t, string(data))
 	if len(blocks) < 25 {
 		t.Fatalf("found %d fenced blocks in README.md", len(blocks))
@@ -127,6 +120,20 @@ func TestREADMEBlocks(t *testing.T) {
 			t.Errorf("output scenario %q is shown by no README block", name)
 		}
 	}
+}
+
+// readREADME returns the repository's root and its README.md.
+func readREADME(t *testing.T) (string, []byte) {
+	t.Helper()
+	root, err := filepath.Abs(filepath.Join("..", ".."))
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(filepath.Join(root, "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return root, data
 }
 
 func cmp0(a, b string) string {
@@ -619,14 +626,7 @@ users:
 // and that after an apply a second plan has nothing to apply and names
 // the two accounts the file leaves unmanaged.
 func TestREADMEQuickstart(t *testing.T) {
-	root, err := filepath.Abs(filepath.Join("..", ".."))
-	if err != nil {
-		t.Fatal(err)
-	}
-	data, err := os.ReadFile(filepath.Join(root, "README.md"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	root, data := readREADME(t)
 	words := strings.Join(strings.Fields(string(data)), " ")
 	for _, said := range []string{
 		"two users to create, two to update, one to delete, memberships to add and remove, and the warnings",
@@ -652,10 +652,7 @@ func TestREADMEQuickstart(t *testing.T) {
 // fragments of the blocks above, so they are not run; a placeholder
 // (`...`, `<TAB>`, a pipe) ends what is checked.
 func TestREADMEInlineCommands(t *testing.T) {
-	data, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, data := readREADME(t)
 	app := newApp(&env{getenv: func(string) string { return "" }})
 	top := map[string]bool{}
 	for _, c := range app.Commands {
