@@ -702,3 +702,98 @@ func TestREADMEInlineCommands(t *testing.T) {
 		t.Errorf("checked %d inline commands; the README has more", checked)
 	}
 }
+
+// The guards' messages the README quotes, from the tenants it describes:
+// 6 deletions among 240 users in scope, and the worked example's 60
+// technicians with 3 roles each, from whom `Tier 2` is taken, next to 500
+// end users the scope leaves out; both applies are refused (exit 3). And
+// of 20 memberships in scope, 8 removals pass and 11 are refused.
+func TestREADMEGuards(t *testing.T) {
+	root, data := readREADME(t)
+	words := strings.Join(strings.Fields(string(data)), " ")
+	quoted := func(prefix string) string {
+		t.Helper()
+		m := regexp.MustCompile("`(" + regexp.QuoteMeta(prefix) + "[^`]*)`").FindStringSubmatch(words)
+		if m == nil {
+			t.Fatalf("the README no longer quotes %q...", prefix)
+		}
+		return m[1]
+	}
+	readmeDir(t, root)
+
+	var seed, file strings.Builder
+	seed.WriteString("users:\n")
+	file.WriteString("version: 1\nsettings: {unmanaged_users: ignore}\nusers:\n")
+	for i := 1; i <= 240; i++ {
+		fmt.Fprintf(&seed, "  - {id: %d, firstName: T, lastName: N%d, email: t%d@example.com, userType: TECHNICIAN}\n", i, i, i)
+		if i <= 6 {
+			fmt.Fprintf(&file, "  - {email: t%d@example.com, state: absent}\n", i)
+		}
+	}
+	readmeFile(t, "deletes.yaml", seed.String())
+	readmeFile(t, "ninjaops.yaml", file.String())
+	code, _, stderr := readmeRun(t, nil, []string{"apply", "--auto-approve", "--sandbox", "--sandbox-seed", "deletes.yaml"})
+	want := strings.TrimSuffix(quoted("the plan deletes "), " ...")
+	if code != exitGuard || !strings.Contains(stderr, strings.TrimSuffix(want, ";")) {
+		t.Errorf("6 deletions of 240: exit %d, want %d and %q\n%s", code, exitGuard, want, stderr)
+	}
+
+	seed.Reset()
+	file.Reset()
+	var members []string
+	for i := 1; i <= 60; i++ {
+		members = append(members, fmt.Sprint(i))
+	}
+	all := strings.Join(members, ", ")
+	fmt.Fprintf(&seed, "organizations: [{id: 1, name: Customer Inc}]\nroles:\n")
+	for i, r := range []string{"Helpdesk", "Tier 2", "Read Only"} {
+		fmt.Fprintf(&seed, "  - {id: %d, name: %s, type: TECHNICIAN, members: [%s]}\n", i+1, r, all)
+	}
+	seed.WriteString("  - {id: 11, name: Portal Users, type: END_USER, members: []}\nusers:\n")
+	file.WriteString("version: 1\nsettings:\n  scope: {user_types: [technician]}\nusers:\n")
+	for i := 1; i <= 60; i++ {
+		fmt.Fprintf(&seed, "  - {id: %d, firstName: T, lastName: N%d, email: t%d@example.com, userType: TECHNICIAN}\n", i, i, i)
+		fmt.Fprintf(&file, "  - {email: t%d@example.com, type: technician, first_name: T, last_name: N%d, roles: [Helpdesk, Read Only]}\n", i, i)
+	}
+	for i := 1001; i <= 1500; i++ {
+		fmt.Fprintf(&seed, "  - {id: %d, firstName: E, lastName: U%d, email: e%d@customer.example, userType: END_USER, organizationId: 1}\n", i, i, i)
+	}
+	readmeFile(t, "removals.yaml", seed.String())
+	readmeFile(t, "ninjaops.yaml", file.String())
+	code, _, stderr = readmeRun(t, nil, []string{"apply", "--auto-approve", "--sandbox", "--sandbox-seed", "removals.yaml"})
+	want = quoted("the plan removes 60 of the 180 ")
+	if code != exitGuard || !strings.Contains(stderr, want) {
+		t.Errorf("Tier 2 taken from 60 technicians: exit %d, want %d and %q\n%s", code, exitGuard, want, stderr)
+	}
+
+	if !strings.Contains(words, "With only 20 memberships in scope, 8 removals (40%) are applied because they are 10 or fewer, and 11 (55%) are refused.") {
+		t.Fatal("the README no longer says what 8 and 11 removals of 20 do: change this test with it")
+	}
+	for _, n := range []int{8, 11} {
+		seed.Reset()
+		file.Reset()
+		seed.WriteString("roles: [{id: 1, name: Helpdesk, type: TECHNICIAN, members: [")
+		file.WriteString("version: 1\nsettings: {unmanaged_users: ignore}\nusers:\n")
+		for i := 1; i <= 20; i++ {
+			fmt.Fprintf(&seed, "%d, ", i)
+			roles := "[Helpdesk]"
+			if i <= n {
+				roles = "[]"
+			}
+			fmt.Fprintf(&file, "  - {email: t%d@example.com, type: technician, first_name: T, last_name: N%d, roles: %s}\n", i, i, roles)
+		}
+		seed.WriteString("]}]\nusers:\n")
+		for i := 1; i <= 20; i++ {
+			fmt.Fprintf(&seed, "  - {id: %d, firstName: T, lastName: N%d, email: t%d@example.com, userType: TECHNICIAN}\n", i, i, i)
+		}
+		// The same seed each time: a state of its own for each (the
+		// seed's default state would hold the first run's removals).
+		name := fmt.Sprintf("twenty-%d.yaml", n)
+		readmeFile(t, name, seed.String())
+		readmeFile(t, "ninjaops.yaml", file.String())
+		code, _, stderr = readmeRun(t, nil, []string{"apply", "--auto-approve", "--sandbox", "--sandbox-seed", name, "--sandbox-state", name + ".json"})
+		if want := map[int]int{8: exitOK, 11: exitGuard}[n]; code != want {
+			t.Errorf("%d removals of 20 memberships: exit %d, want %d\n%s", n, code, want, stderr)
+		}
+	}
+}
