@@ -797,3 +797,49 @@ func TestREADMEGuards(t *testing.T) {
 		}
 	}
 }
+
+// The plan file's format as the README gives it: its keys, the target of
+// a --sandbox plan, and the checksum's form.
+func TestREADMEPlanFile(t *testing.T) {
+	root, data := readREADME(t)
+	words := strings.Join(strings.Fields(string(data)), " ")
+	format := `{"format_version":"1","target":"<host> client:<digest>","desired":{"path",...,"source":<base64>,"source_sha256":...},"plan":{...},"checksum":"sha256:..."}`
+	if !strings.Contains(words, "`"+format+"`") || !strings.Contains(words, "`sandbox state:<digest>` for `--sandbox`") {
+		t.Fatal("the README no longer describes the plan file so: change this test with it")
+	}
+	readmeDir(t, root)
+	if code, _, stderr := readmeRun(t, nil, []string{"plan", "--sandbox", "-f", "examples/quickstart/ninjaops.yaml", "--out", "plan.json"}); code != exitOK {
+		t.Fatalf("plan --out: exit %d\n%s", code, stderr)
+	}
+	raw, err := os.ReadFile("plan.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pf struct {
+		FormatVersion string         `json:"format_version"`
+		Target        string         `json:"target"`
+		Plan          map[string]any `json:"plan"`
+		Checksum      string         `json:"checksum"`
+	}
+	if err := json.Unmarshal(raw, &pf); err != nil {
+		t.Fatal(err)
+	}
+	var keys map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &keys); err != nil {
+		t.Fatal(err)
+	}
+	var desired map[string]json.RawMessage
+	if err := json.Unmarshal(keys["desired"], &desired); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"path", "source", "source_sha256"} {
+		if _, ok := desired[k]; !ok {
+			t.Errorf("the plan file's desired has no %q", k)
+		}
+	}
+	if pf.FormatVersion != "1" || !regexp.MustCompile(`^sandbox state:[0-9a-f]+$`).MatchString(pf.Target) ||
+		len(pf.Plan) == 0 || !regexp.MustCompile(`^sha256:[0-9a-f]{64}$`).MatchString(pf.Checksum) {
+		t.Errorf("the plan file is not as the README says: format_version %q, target %q, plan of %d keys, checksum %q",
+			pf.FormatVersion, pf.Target, len(pf.Plan), pf.Checksum)
+	}
+}
