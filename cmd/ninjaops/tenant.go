@@ -96,7 +96,7 @@ func checkTarget(planFile, saved string, t tenant) error {
 		return fmt.Errorf("%s was made for %s, but this apply talks to %s; make a new plan against this tenant", planFile, host, t.host)
 	}
 	if t.sandbox {
-		return fmt.Errorf("%s was made for the built-in sandbox with another --%s (%s), but this apply uses %s; make a new plan against this one", planFile, flagSandboxState, saved, want)
+		return fmt.Errorf("%s was made for the built-in sandbox with another --%s (%s), but this apply uses %s; give the --%s or --%s the plan was made with, or make a new plan against this one", planFile, flagSandboxState, saved, want, flagSandboxSeed, flagSandboxState)
 	}
 	return fmt.Errorf("%s was made for another tenant or API client on %s (%s), but this apply uses %s; a plan is bound to the client id it was made with (a plan-only job can use the same one with --scope monitoring): make a new plan against this tenant", planFile, host, saved, want)
 }
