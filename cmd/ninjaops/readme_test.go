@@ -843,3 +843,50 @@ func TestREADMEPlanFile(t *testing.T) {
 			pf.FormatVersion, pf.Target, len(pf.Plan), pf.Checksum)
 	}
 }
+
+// readmeOtherTools are the commands of other tools that the README's prose
+// shows inline, none of which this test suite runs as written, each with
+// the reason; TestREADMEOtherCommands fails on one that is not here.
+var readmeOtherTools = map[string]string{
+	"apt-get install zsh fish":    "installs packages on the machine; .ci/run does it, and the completion script fails there when a shell is missing",
+	"baton resources -f sync.c1z": "the public baton tool, not in this module; TestScripts/baton_sync reads the c1z it would read",
+	"baton grants":                "the public baton tool, not in this module",
+	"baton stats":                 "the public baton tool, not in this module",
+	"docker run --rm ghcr.io/ninjaops/ninjaops:v0.1.0 plan --help": "needs a docker daemon and the published image; examples/deploy checks the image's entrypoint and default command in the Dockerfiles",
+	"goreleaser check":             "run by examples/deploy",
+	"goreleaser release --clean":   "publishes a release; examples/deploy runs goreleaser check and a snapshot build instead",
+	"go vet":                       "run by .ci/run before the tests",
+	"timeout 60 ninjaops plan ...": "the signal handling it relies on is tested by TestScripts/signals and the signals tests",
+	"go test ./cmd/ninjaops -run TestScripts/apply_":  "a part of this test suite; the test checks that the scripts it names exist",
+	"go test -v -run TestReadProperty ./cmd/ninjaops": "a part of this test suite; the test checks that the test it names exists",
+}
+
+// Inline commands of other tools are listed in readmeOtherTools with why
+// they are not run, and the tests they name exist.
+func TestREADMEOtherCommands(t *testing.T) {
+	_, data := readREADME(t)
+	words := strings.Join(strings.Fields(string(data)), " ")
+	tool := regexp.MustCompile("`((?:apt-get|baton (?:resources|grants|stats)|docker|goreleaser|go (?:vet|test|run|build|install)|timeout|kubectl|curl) [^`]*|go vet|baton grants|baton stats)`")
+	seen := map[string]bool{}
+	for _, m := range tool.FindAllStringSubmatch(words, -1) {
+		if strings.HasPrefix(m[1], "go run ./cmd/ninjaops") || m[1] == "go test -race ./..." {
+			continue // run by TestREADMEBlocks
+		}
+		seen[m[1]] = true
+		if _, ok := readmeOtherTools[m[1]]; !ok {
+			t.Errorf("README: `%s` is a command this suite does not run: add it to readmeOtherTools with the reason", m[1])
+		}
+	}
+	for cmd := range readmeOtherTools {
+		if !seen[cmd] {
+			t.Errorf("readmeOtherTools lists `%s`, which the README no longer shows", cmd)
+		}
+	}
+	tests := readmeTestNames(t)
+	if !tests["TestReadProperty"] || !tests["TestScripts"] {
+		t.Error("the README names TestReadProperty and TestScripts, which are not both tests of this package")
+	}
+	if m, _ := filepath.Glob(filepath.Join("testdata", "script", "apply_*.txtar")); len(m) == 0 {
+		t.Error("the README runs TestScripts/apply_, and there is no apply_ script")
+	}
+}
