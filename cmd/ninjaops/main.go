@@ -108,6 +108,7 @@ func newApp(e *env) *cli.App {
 // run executes ninjaops with args (args[0] is the program name) and returns
 // the process exit code.
 func run(ctx context.Context, e *env, args []string) int {
+	e = withLockedStderr(e)
 	app := newApp(e)
 	if len(args) > 1 && args[1] == completeCommand {
 		return runComplete(app, e.stdout, args[2:])
