@@ -103,7 +103,9 @@ func ninjaOneFlags(baton bool) []cli.Flag {
 		&cli.BoolFlag{Name: flagSandbox, Category: category,
 			Usage: "use the built-in sandbox in process instead of a tenant"},
 		&cli.StringFlag{Name: flagSandboxState, Category: category, Value: defaultSandboxState, TakesFile: true,
-			Usage: "state `FILE` of the --sandbox tenant (created from the quickstart seed)"},
+			Usage: "state `FILE` (JSON) of the --sandbox tenant (default: " + defaultSandboxState + "; with --" + flagSandboxSeed + ", one of that seed's own)"},
+		&cli.StringFlag{Name: flagSandboxSeed, Category: category, TakesFile: true,
+			Usage: "seed `FILE` (YAML or JSON) the --sandbox tenant is first built from (default: the quickstart tenant)"},
 	}
 }
 
@@ -169,10 +171,10 @@ func logger(c *cli.Context, e *env) (*slog.Logger, error) {
 	}
 }
 
-// inProcessSandbox starts the built-in sandbox with its tenant in
-// statePath and returns its base URL and credentials. It is set by the
+// inProcessSandbox starts the built-in sandbox as s says (its state file
+// and seed) and returns its base URL and credentials. It is set by the
 // sandbox wiring; nil means this build has no sandbox.
-var inProcessSandbox func(ctx context.Context, statePath string, log *slog.Logger) (cfg ninjaone.Config, stop func(), err error)
+var inProcessSandbox func(ctx context.Context, s sandboxSetup, log *slog.Logger) (cfg ninjaone.Config, stop func(), err error)
 
 // connect builds a client from the connection flags (or starts the
 // in-process sandbox for --sandbox). closeFn must be called when done.
@@ -183,6 +185,9 @@ func connect(c *cli.Context, e *env) (*ninjaone.Client, func(), error) {
 	}
 	var cfg ninjaone.Config
 	closeFn := func() {}
+	if err := checkSandboxFlags(c); err != nil {
+		return nil, nil, err
+	}
 	if c.Bool(flagSandbox) {
 		for _, f := range []string{flagBaseURL, flagRegion, flagClientID, flagClientSecret} {
 			if f = flagName(c, f); c.String(f) != "" {
@@ -192,9 +197,13 @@ func connect(c *cli.Context, e *env) (*ninjaone.Client, func(), error) {
 		if inProcessSandbox == nil {
 			return nil, nil, errors.New("--sandbox: this build has no built-in sandbox")
 		}
-		cfg, closeFn, err = inProcessSandbox(c.Context, c.String(flagSandboxState), log)
+		setup, err := resolveSandbox(c)
 		if err != nil {
-			return nil, nil, fmt.Errorf("starting the built-in sandbox: %w", err)
+			return nil, nil, err
+		}
+		cfg, closeFn, err = inProcessSandbox(c.Context, setup, log)
+		if err != nil {
+			return nil, nil, fmt.Errorf("starting the built-in sandbox: %w", sandboxError(err, flagSandboxSeed, flagSandboxState))
 		}
 	} else {
 		cfg, err = connectionConfig(c, e)

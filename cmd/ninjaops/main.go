@@ -14,7 +14,6 @@ import (
 	"os"
 	"sort"
 	"strings"
-	"sync"
 
 	"github.com/urfave/cli/v2"
 	"golang.org/x/term"
@@ -109,12 +108,7 @@ func newApp(e *env) *cli.App {
 // run executes ninjaops with args (args[0] is the program name) and returns
 // the process exit code.
 func run(ctx context.Context, e *env, args []string) int {
-	// Notices, progress lines and log records reach stderr from several
-	// goroutines (an apply's workers, the client's retries): one write at a
-	// time, so lines never interleave.
-	withLock := *e
-	withLock.stderr = &lockedWriter{w: e.stderr}
-	e = &withLock
+	e = withLockedStderr(e)
 	app := newApp(e)
 	if len(args) > 1 && args[1] == completeCommand {
 		return runComplete(app, e.stdout, args[2:])
@@ -220,18 +214,6 @@ func interspersed(app *cli.App, args []string) []string {
 	}
 	out = append(out, flags...)
 	return append(out, positional...)
-}
-
-// lockedWriter serialises the writes of concurrent goroutines to w.
-type lockedWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (l *lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
 }
 
 func processEnv() *env {

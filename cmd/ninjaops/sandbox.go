@@ -12,7 +12,6 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/ninjaops/ninjaops/examples/quickstart"
 	"github.com/ninjaops/ninjaops/internal/ninjaone"
 	"github.com/ninjaops/ninjaops/internal/ninjaone/sandbox"
 )
@@ -23,13 +22,9 @@ func init() {
 }
 
 // startInProcessSandbox is --sandbox: the sandbox on a loopback port of
-// this process, its state in statePath (first built from the quickstart
-// seed), with a random secret so no other process can use it.
-func startInProcessSandbox(_ context.Context, statePath string, log *slog.Logger) (ninjaone.Config, func(), error) {
-	seed, err := sandbox.ParseTenant(quickstart.SeedName, quickstart.SandboxSeed)
-	if err != nil {
-		return ninjaone.Config{}, nil, err
-	}
+// this process, its state in s.state (first built from s.seed), with a
+// random secret so no other process can use it.
+func startInProcessSandbox(_ context.Context, s sandboxSetup, log *slog.Logger) (ninjaone.Config, func(), error) {
 	var b [24]byte
 	rand.Read(b[:])
 	secret := hex.EncodeToString(b[:])
@@ -38,8 +33,11 @@ func startInProcessSandbox(_ context.Context, statePath string, log *slog.Logger
 	}
 	srv, err := sandbox.New(sandbox.Options{
 		ClientSecret: secret,
-		Seed:         seed,
-		StatePath:    statePath,
+		Seed:         s.seed,
+		SeedName:     s.info.Name,
+		SeedDigest:   s.info.Digest,
+		CheckSeed:    s.explicit,
+		StatePath:    s.state,
 		Logger:       log.With("component", "sandbox"),
 	})
 	if err != nil {
@@ -116,31 +114,28 @@ func serveSandbox(c *cli.Context, e *env) error {
 		return err
 	}
 	var err error
-	seedName := quickstart.SeedName
+	var info sandbox.SeedInfo
 	if path := c.String("seed"); path != "" {
-		seedName = path
-		opts.Seed, err = interruptibly(c.Context, func() (*sandbox.Tenant, error) { return sandbox.LoadTenant(path) })
+		opts.Seed, info, err = loadSeed(c, path)
+		opts.CheckSeed = true
 	} else {
-		opts.Seed, err = sandbox.ParseTenant(quickstart.SeedName, quickstart.SandboxSeed)
+		opts.Seed, info, err = builtinSeed()
 	}
 	if err != nil {
 		return fmt.Errorf("seed: %w", err)
 	}
+	opts.SeedName, opts.SeedDigest = info.Name, info.Digest
 	srv, err := sandbox.New(opts)
 	if err != nil {
-		return err
+		return sandboxError(err, "seed", "state")
 	}
 	url, err := srv.Start(c.String("listen"))
 	if err != nil {
 		srv.Close()
 		return err
 	}
-	from := "seed " + seedName + ", in memory"
-	if opts.StatePath != "" {
-		from = "state " + opts.StatePath
-	}
 	// One line, and never the secret.
-	fmt.Fprintf(e.stderr, "ninjaops sandbox: serving the NinjaOne API on %s (client id %q, %s)\n", url, opts.ClientID, from)
+	fmt.Fprintf(e.stderr, "ninjaops sandbox: serving the NinjaOne API on %s (client id %q, %s)\n", url, opts.ClientID, servedFrom(srv.Origin()))
 	if host, _, err := net.SplitHostPort(c.String("listen")); err == nil {
 		if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
 			fmt.Fprintf(e.stderr, "ninjaops sandbox: warning: listening beyond loopback (%s); anyone who can reach it and knows the client secret can change the sandbox\n", host)
@@ -151,4 +146,21 @@ func serveSandbox(c *cli.Context, e *env) error {
 		return fmt.Errorf("sandbox: shutting down: %w", err)
 	}
 	return nil
+}
+
+// servedFrom says in the serve banner where the tenant came from: the
+// built-in quickstart tenant or a seed file, in memory or in a state file
+// that is new or was there (and what it was built from, when it says).
+func servedFrom(o sandbox.Origin) string {
+	switch {
+	case o.State == "" && o.Seed != nil:
+		return seedLabel(*o.Seed) + ", in memory"
+	case o.State == "":
+		return "in memory"
+	case !o.Existed && o.Seed != nil:
+		return "state " + o.State + ", new, from " + seedLabel(*o.Seed)
+	case o.Seed != nil:
+		return "state " + o.State + ", built from " + seedLabel(*o.Seed)
+	}
+	return "state " + o.State
 }

@@ -18,8 +18,12 @@ func TestInProcessSandbox(t *testing.T) {
 	state := filepath.Join(t.TempDir(), ".ninjaops", "sandbox.json")
 	hc, v := contract.Client(t, nil)
 
+	seed, info, err := builtinSeed()
+	if err != nil {
+		t.Fatal(err)
+	}
 	open := func() (*ninjaone.Client, func()) {
-		cfg, stop, err := startInProcessSandbox(ctx, state, nil)
+		cfg, stop, err := startInProcessSandbox(ctx, sandboxSetup{state: state, seed: seed, info: info}, nil)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -40,8 +40,15 @@ func (t tenant) target() string {
 // tenantOf reads the tenant from the connection settings, with the same
 // errors connect gives for missing or bad ones.
 func tenantOf(c *cli.Context, e *env) (tenant, error) {
+	if err := checkSandboxFlags(c); err != nil {
+		return tenant{}, err
+	}
 	if c.Bool(flagSandbox) {
-		abs, err := filepath.Abs(c.String(flagSandboxState))
+		state, err := sandboxStatePath(c)
+		if err != nil {
+			return tenant{}, err
+		}
+		abs, err := filepath.Abs(state)
 		if err != nil {
 			return tenant{}, err
 		}
@@ -89,7 +96,7 @@ func checkTarget(planFile, saved string, t tenant) error {
 		return fmt.Errorf("%s was made for %s, but this apply talks to %s; make a new plan against this tenant", planFile, host, t.host)
 	}
 	if t.sandbox {
-		return fmt.Errorf("%s was made for the built-in sandbox with another --%s (%s), but this apply uses %s; make a new plan against this one", planFile, flagSandboxState, saved, want)
+		return fmt.Errorf("%s was made for the built-in sandbox with another --%s (%s), but this apply uses %s; give the --%s or --%s the plan was made with, or make a new plan against this one", planFile, flagSandboxState, saved, want, flagSandboxSeed, flagSandboxState)
 	}
 	return fmt.Errorf("%s was made for another tenant or API client on %s (%s), but this apply uses %s; a plan is bound to the client id it was made with (a plan-only job can use the same one with --scope monitoring): make a new plan against this tenant", planFile, host, saved, want)
 }

@@ -31,7 +31,8 @@ func validateCommand(e *env) *cli.Command {
 		Name:  "validate",
 		Usage: "check a desired-state file without contacting NinjaOne",
 		Description: "Checks everything about the file that needs no tenant: YAML syntax, keys, types,\n" +
-			"values, required keys, duplicate emails and roles. Prints \"FILE: valid (N users, M roles)\",\n" +
+			"values, required keys, duplicate emails and roles, and listed users that settings.scope\n" +
+			"leaves out (their type, email domain, or organization by name). Prints \"FILE: valid (N users, M roles)\",\n" +
 			"the users and roles the file declares (its users: and roles: lists),\n" +
 			"and exits 0, or prints every problem as FILE:LINE:COL: message on stderr and exits 1.",
 		Flags: []cli.Flag{fileFlag()},

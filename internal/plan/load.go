@@ -38,6 +38,7 @@ type loadOptions struct {
 	whole     bool // parse the whole document at once, never split it
 	chunkSize int  // bytes of list items per chunk; 0: defaultChunkSize
 	noFast    bool // parse chunks with yaml.v3 only
+	noScope   bool // leave settings.scope to the diff (a test compares the two)
 }
 
 func load(path string, data []byte, o loadOptions) (*Desired, error) {
@@ -53,12 +54,12 @@ func load(path string, data []byte, o loadOptions) (*Desired, error) {
 			size = defaultChunkSize
 		}
 		if sp := splitDocument(data, size); sp != nil {
-			if des, err, ok := loadSplit(path, data, sp, o.noFast); ok {
+			if des, err, ok := loadSplit(path, data, sp, o); ok {
 				return des, err
 			}
 		}
 	}
-	return loadWhole(path, data)
+	return loadWhole(path, data, o)
 }
 
 // TooLarge is the error for a file over MaxFileSize; size < 0 means its
@@ -74,7 +75,7 @@ func TooLarge(path string, size int64) error {
 		what, MaxFileSize>>20, MaxFileSize)}}
 }
 
-func loadWhole(path string, data []byte) (*Desired, error) {
+func loadWhole(path string, data []byte, o loadOptions) (*Desired, error) {
 	sink := &diagSink{path: path}
 	doc, ok := parseDocument(sink, data)
 	if !ok {
@@ -82,12 +83,12 @@ func loadWhole(path string, data []byte) (*Desired, error) {
 	}
 	d := newDecoder(sink, data)
 	des := d.desired(doc)
-	return finish(sink, des, path, data)
+	return finish(sink, des, path, data, o)
 }
 
 // loadSplit loads a split document. ok is false when the split turned out
 // not to match what yaml.v3 reads; the caller then parses the whole.
-func loadSplit(path string, data []byte, sp *split, noFast bool) (des *Desired, err error, ok bool) {
+func loadSplit(path string, data []byte, sp *split, o loadOptions) (des *Desired, err error, ok bool) {
 	doc, perr := parseOne(sp.skeleton)
 	if perr != nil || len(doc.Content) != 1 || doc.Content[0].Kind != yaml.MappingNode {
 		return nil, nil, false
@@ -113,16 +114,19 @@ func loadSplit(path string, data []byte, sp *split, noFast bool) (des *Desired, 
 	sink := &diagSink{path: path}
 	d := newDecoder(sink, data)
 	d.lazy = lazy
-	d.noFast = noFast
+	d.noFast = o.noFast
 	des = d.desired(doc)
 	if d.abort {
 		return nil, nil, false
 	}
-	des, err = finish(sink, des, path, data)
+	des, err = finish(sink, des, path, data, o)
 	return des, err, true
 }
 
-func finish(sink *diagSink, des *Desired, path string, data []byte) (*Desired, error) {
+func finish(sink *diagSink, des *Desired, path string, data []byte, o loadOptions) (*Desired, error) {
+	if !o.noScope {
+		checkScope(sink, des)
+	}
 	if !sink.empty() {
 		return nil, sink.result()
 	}

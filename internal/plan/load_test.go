@@ -94,8 +94,8 @@ func TestLoadValid(t *testing.T) {
 					UnmanagedUsers: UnmanagedReport,
 					Scope: Scope{
 						UserTypes:     []UserType{TechnicianUser, EndUserUser},
-						EmailDomains:  []string{"example.com"},
-						Organizations: []string{"Acme"},
+						EmailDomains:  []string{"example.com", "customer.example"},
+						Organizations: []string{"Acme", "Customer Inc"},
 					},
 					Protected:         []string{"root@example.com", "*@vendor.example"},
 					Membership:        Authoritative,

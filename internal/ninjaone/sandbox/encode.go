@@ -217,7 +217,7 @@ func authError(status int, code, desc string, num int) reply {
 
 // writeTenant writes the state in the seed format, one object per line so
 // state files diff well, streaming from the store.
-func writeTenant(w io.Writer, st *store) error {
+func writeTenant(w io.Writer, st *store, seed *SeedInfo) error {
 	buf := getBuf()
 	defer putBuf(buf)
 	e := newEncoder(buf)
@@ -229,7 +229,14 @@ func writeTenant(w io.Writer, st *store) error {
 			e.raw("\n  ")
 		}
 	}
-	e.raw(`{"organizations": [`)
+	e.raw(`{`)
+	if seed != nil {
+		// A state file's record of its seed (persist.go).
+		e.raw(`"seed": `)
+		e.value(seed)
+		e.raw(",\n")
+	}
+	e.raw(`"organizations": [`)
 	for i, id := range st.orgOrder {
 		sep(i)
 		e.value(st.orgs[id])

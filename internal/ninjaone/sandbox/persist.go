@@ -77,6 +77,10 @@ type journal struct {
 	// them when it does not exist yet); compacting a clean one would
 	// rewrite the same 30 MB for nothing.
 	dirty bool
+	// existed says the state file existed at the start; seed is the seed
+	// it records (or, for a new one, will record), nil when unknown.
+	existed bool
+	seed    *SeedInfo
 }
 
 // JournalPath is where the journal of a state file lives.
@@ -97,6 +101,9 @@ func open(opts Options, log *slog.Logger) (*store, *journal, error) {
 	if opts.StatePath == "" {
 		return newStore(seed), nil, nil
 	}
+	if err := checkStatePath(opts.StatePath); err != nil {
+		return nil, nil, err
+	}
 	// The state holds people's names and emails: its directory, state
 	// file and journal are the owner's only (internal/safefile).
 	if err := os.MkdirAll(filepath.Dir(opts.StatePath), 0o700); err != nil {
@@ -116,10 +123,19 @@ func open(opts Options, log *slog.Logger) (*store, *journal, error) {
 		f.Close()
 		return nil, nil, fmt.Errorf("sandbox: state %s is in use by another sandbox (%v)", opts.StatePath, err)
 	}
+	if opts.SeedDigest != "" {
+		j.seed = &SeedInfo{Name: opts.SeedName, Digest: opts.SeedDigest}
+	}
 	st, err := j.load(seed)
 	if err != nil {
 		f.Close()
 		return nil, nil, fmt.Errorf("sandbox: %w", err)
+	}
+	if j.existed {
+		if err := checkSeed(opts, j.seed); err != nil {
+			f.Close()
+			return nil, nil, err
+		}
 	}
 	j.f = f
 	if err := j.compact(st); err != nil {
@@ -130,11 +146,14 @@ func open(opts Options, log *slog.Logger) (*store, *journal, error) {
 }
 
 // load reads the state file (or takes the seed when there is none yet)
-// and replays the journal over it.
+// and replays the journal over it. An existing state file replaces j.seed
+// with the seed it records.
 func (j *journal) load(seed *Tenant) (*store, error) {
 	t := seed
 	switch data, err := os.ReadFile(j.statePath); {
 	case errors.Is(err, fs.ErrNotExist):
+		// Also when the journal holds changes: they are replayed over the
+		// seed, as before the state was first written.
 		j.dirty = true
 	case err != nil:
 		return nil, fmt.Errorf("state: %w", err)
@@ -144,7 +163,8 @@ func (j *journal) load(seed *Tenant) (*store, error) {
 		// an empty tenant would lose every user without a word.
 		return nil, fmt.Errorf("state %s is empty (%d bytes): it was truncated or overwritten; restore it, or delete it and %s to start again from the seed", j.statePath, len(data), j.path)
 	default:
-		if t, err = ParseTenant(j.statePath, data); err != nil {
+		j.existed = true
+		if t, j.seed, err = parseTenant(j.statePath, data); err != nil {
 			return nil, fmt.Errorf("state: %w", err)
 		}
 	}
@@ -212,7 +232,7 @@ func (j *journal) compact(st *store) error {
 	}
 	err := safefile.WriteWith(j.statePath, func(f io.Writer) error {
 		w := bufio.NewWriterSize(f, 1<<20)
-		if err := writeTenant(w, st); err != nil {
+		if err := writeTenant(w, st, j.seed); err != nil {
 			return err
 		}
 		return w.Flush()

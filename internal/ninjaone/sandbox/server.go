@@ -91,8 +91,18 @@ type Options struct {
 	// means an empty tenant. It is validated and not modified.
 	Seed *Tenant
 	// StatePath is the state file; "" keeps the state in memory only.
-	// The journal lives beside it, at StatePath + ".journal".
+	// The journal lives beside it, at StatePath + ".journal". A state
+	// file holds JSON: one that holds YAML, or is named .yaml or .yml, is
+	// refused (ErrStateYAML) and left as it is.
 	StatePath string
+	// SeedName and SeedDigest say which seed Seed is (a path, and a
+	// digest of its content); a new state file records them, so that a
+	// later start can tell which seed its tenant came from (Origin).
+	SeedName, SeedDigest string
+	// CheckSeed refuses an existing state file that was not built from
+	// the seed SeedDigest names (a *SeedMismatchError): a caller that
+	// names a seed explicitly is not silently served another tenant.
+	CheckSeed bool
 
 	// Latency is slept before answering each /v2 and token request.
 	Latency time.Duration
@@ -268,6 +278,25 @@ func New(opts Options) (*Server, error) {
 	}
 	s.st, s.jr = st, jr
 	return s, nil
+}
+
+// Origin says where the tenant served came from: a state file that
+// existed, and the seed it was built from, as far as is known.
+func (s *Server) Origin() Origin {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	o := Origin{State: s.opts.StatePath}
+	switch {
+	case s.jr != nil:
+		o.Existed = s.jr.existed
+		if s.jr.seed != nil {
+			seed := *s.jr.seed
+			o.Seed = &seed
+		}
+	case s.opts.SeedName != "":
+		o.Seed = &SeedInfo{Name: s.opts.SeedName, Digest: s.opts.SeedDigest}
+	}
+	return o
 }
 
 // Start listens on addr (e.g. "127.0.0.1:0") and serves in the background.
@@ -619,7 +648,7 @@ func (s *Server) serveControl(w http.ResponseWriter, r *http.Request) {
 		reply{status: http.StatusOK, stream: func(w io.Writer) error {
 			s.mu.RLock()
 			defer s.mu.RUnlock()
-			return writeTenant(w, s.st)
+			return writeTenant(w, s.st, nil)
 		}}.write(w)
 	default:
 		routeNotFound(w)

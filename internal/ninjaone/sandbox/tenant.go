@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"regexp"
 	"slices"
 	"strconv"
@@ -77,6 +76,9 @@ func (t *Tenant) Clone() *Tenant {
 // The raw* types are what a seed file may say: ids and enabled may be left
 // out, which the plain types cannot tell from zero.
 type rawTenant struct {
+	// Seed is a state file's record of the seed it was built from; a seed
+	// that says one (a state file copied as a seed) is not told apart.
+	Seed          *SeedInfo         `json:"seed" yaml:"seed"`
 	Organizations []rawOrganization `json:"organizations" yaml:"organizations"`
 	Roles         []rawRole         `json:"roles" yaml:"roles"`
 	Users         []rawUser         `json:"users" yaml:"users"`
@@ -111,19 +113,37 @@ type rawUser struct {
 	ScimUser         bool              `json:"scimUser" yaml:"scimUser"`
 }
 
-// LoadTenant reads a seed or state file (YAML or JSON).
+// LoadTenant reads a seed or state file (YAML or JSON). A desired-state
+// file given by mistake is one line of error, which names the tenant
+// beside it when there is one (the examples keep theirs as sandbox.yaml).
 func LoadTenant(path string) (*Tenant, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	return ParseTenant(path, data)
+	t, _, err := LoadSeed(path)
+	return t, err
 }
 
 // ParseTenant parses a seed or state document, YAML or JSON, named name in
 // errors. Ids left out are assigned after the largest id given. The result
-// is validated: every error names name:line and the object concerned.
+// is validated: every error names name:line and the object concerned. A
+// file that is plainly another of ninjaops' files (a desired-state file, a
+// saved plan) is a *NotTenantError of one line rather than an error for
+// each of its keys.
 func ParseTenant(name string, data []byte) (*Tenant, error) {
+	t, _, err := parseTenant(name, data)
+	return t, err
+}
+
+// parseTenant is ParseTenant, with the seed a state file records.
+func parseTenant(name string, data []byte) (*Tenant, *SeedInfo, error) {
+	t, seed, err := decodeTenant(name, data)
+	if err != nil {
+		if what := otherFormat(data); what != "" {
+			return nil, nil, &NotTenantError{Name: name, What: what}
+		}
+	}
+	return t, seed, err
+}
+
+func decodeTenant(name string, data []byte) (*Tenant, *SeedInfo, error) {
 	var raw rawTenant
 	isJSON := len(bytes.TrimLeft(data, " \t\r\n")) > 0 && bytes.TrimLeft(data, " \t\r\n")[0] == '{'
 	if isJSON {
@@ -132,17 +152,17 @@ func ParseTenant(name string, data []byte) (*Tenant, error) {
 		dec := json.NewDecoder(bytes.NewReader(data))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&raw); err != nil {
-			return nil, jsonError(name, data, err)
+			return nil, nil, jsonError(name, data, err)
 		}
 		if _, err := dec.Token(); err == nil {
-			return nil, fmt.Errorf("%s:%d: unexpected data after the tenant object", name, lineOf(data, dec.InputOffset()))
+			return nil, nil, fmt.Errorf("%s:%d: unexpected data after the tenant object", name, lineOf(data, dec.InputOffset()))
 		}
 	} else {
 		dec := yaml.NewDecoder(bytes.NewReader(data))
 		dec.KnownFields(true)
 		// An empty document is an empty tenant.
 		if err := dec.Decode(&raw); err != nil && !errors.Is(err, io.EOF) {
-			return nil, yamlError(name, err)
+			return nil, nil, yamlError(name, err)
 		}
 	}
 	t, problems := build(&raw)
@@ -173,9 +193,9 @@ func ParseTenant(name string, data []byte) (*Tenant, error) {
 				errs = append(errs, fmt.Errorf("%s: %s", name, p.msg))
 			}
 		}
-		return nil, errors.Join(errs...)
+		return nil, nil, errors.Join(errs...)
 	}
-	return t, nil
+	return t, raw.Seed, nil
 }
 
 // problem is one validation failure, placed by its path in the document

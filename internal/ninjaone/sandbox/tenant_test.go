@@ -54,7 +54,7 @@ func TestParseTenant(t *testing.T) {
 	// The state format is the same tenant as JSON, and reads back equal.
 	st := newStore(got)
 	var b strings.Builder
-	if err := writeTenant(&b, st); err != nil {
+	if err := writeTenant(&b, st, nil); err != nil {
 		t.Fatal(err)
 	}
 	again, err := ParseTenant("state.json", []byte(b.String()))
