@@ -66,14 +66,11 @@ func readBoth(c *cli.Context, e *env, load func() (*plan.Desired, error)) (*sess
 	if plan.NeedsOrganizations(d) {
 		// Known once the file is loaded, which on a large tenant is well
 		// before the lists are read: page through the organizations
-		// meanwhile rather than after. The scope is checked first, as the
-		// snapshot does, so a token that cannot read asks for nothing.
+		// meanwhile rather than after.
 		orgs = make(chan orgRead, 1)
 		go func() {
 			var o orgRead
-			if o.err = client.RequireScope(ctx, ninjaone.ScopeMonitoring); o.err == nil {
-				o.orgs, o.err = client.Organizations(ctx)
-			}
+			o.orgs, o.err = client.Organizations(ctx)
 			orgs <- o
 		}()
 	}

@@ -415,6 +415,8 @@ type fakeTenant struct {
 	fail    http.HandlerFunc
 	applied bool
 	writes  int
+	// membersUnknown answers the roles without their members (null).
+	membersUnknown bool
 }
 
 func (f *fakeTenant) handler(w http.ResponseWriter, r *http.Request) {
@@ -441,6 +443,9 @@ func (f *fakeTenant) handler(w http.ResponseWriter, r *http.Request) {
 			role := Role{ID: id, Name: "R", Type: EndUser, Members: []RoleMember{}}
 			for m := range ms {
 				role.Members = append(role.Members, RoleMember{ID: m})
+			}
+			if f.membersUnknown {
+				role.Members = nil
 			}
 			roles = append(roles, role)
 		}
@@ -551,6 +556,19 @@ func TestAmbiguousWritesAreNeverRepeated(t *testing.T) {
 			}
 		})
 	}
+	t.Run("remove-members/reset, then the role listed without its members", func(t *testing.T) {
+		// The re-read cannot tell whether the removal was made: it is an
+		// error, never "done" because the role looks empty.
+		f := &fakeTenant{members: map[int32]map[int32]bool{1: {5: true, 6: true}}, fail: rst, membersUnknown: true}
+		s := newStub(t, f.handler)
+		err := s.client(nil).RemoveRoleMembers(context.Background(), 1, []int32{5})
+		if err == nil || !strings.Contains(err.Error(), "listed without its members") {
+			t.Errorf("RemoveRoleMembers = %v, want an error saying the role was listed without its members", err)
+		}
+		if f.writes != 1 || !f.members[1][5] {
+			t.Errorf("%d PATCHes, members %v; want the one interrupted PATCH and member 5 still there", f.writes, f.members[1])
+		}
+	})
 	t.Run("delete/reset after deleting", func(t *testing.T) {
 		f := &fakeTenant{users: []User{{ID: 3, Email: "x@example.com"}}, fail: rst, applied: true}
 		s := newStub(t, f.handler)

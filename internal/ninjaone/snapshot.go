@@ -85,11 +85,6 @@ func (c *Client) snapshot(ctx context.Context, opts SnapshotOptions) (*Snapshot,
 	}
 	typeFromList(s.Technicians, Technician)
 	typeFromList(s.EndUsers, EndUser)
-	for i := range s.Roles {
-		// A missing or null members key leaves the slice nil; [] makes an
-		// empty, non-nil one.
-		s.Roles[i].MembersUnknown = s.Roles[i].Members == nil
-	}
 	if err := check(s, all); err != nil {
 		return nil, err
 	}
@@ -128,15 +123,27 @@ func (c *Client) get(ctx context.Context, path string, q url.Values, d decoder) 
 	return c.do(ctx, &call{method: http.MethodGet, path: path, template: path, query: q, out: d})
 }
 
-// roles reads the user roles with their members.
+// roles reads the user roles with their members. A role answered without
+// a members key, or with null, has members unknown (the slice is nil; []
+// makes an empty, non-nil one).
 func (c *Client) roles(ctx context.Context, out *[]Role) error {
-	return c.get(ctx, "/v2/user/roles", nil, roleList{out})
+	if err := c.get(ctx, "/v2/user/roles", nil, roleList{out}); err != nil {
+		return err
+	}
+	for i := range *out {
+		(*out)[i].MembersUnknown = (*out)[i].Members == nil
+	}
+	return nil
 }
 
 // Organizations reads every organization, page by page (two requests for
 // up to 1,000). Snapshot does this too when asked; a caller that learns
-// only later that it needs them calls this instead of reading again.
+// only later that it needs them calls this instead of reading again. A
+// token that cannot read is refused before any request, as in Snapshot.
 func (c *Client) Organizations(ctx context.Context) ([]Organization, error) {
+	if err := c.RequireScope(ctx, ScopeMonitoring); err != nil {
+		return nil, err
+	}
 	return c.organizations(ctx)
 }
 

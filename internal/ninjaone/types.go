@@ -49,7 +49,7 @@ type Role struct {
 	Members     []RoleMember `json:"members"`
 	// MembersUnknown says the list answered this role without a members
 	// key or with null: its membership is unknown, which is not the same
-	// as empty. Snapshot sets it; Members is then nil.
+	// as empty. Every read of the roles sets it; Members is then nil.
 	MembersUnknown bool `json:"-"`
 }
 

@@ -158,6 +158,11 @@ func (c *Client) members(ctx context.Context, roleID int32, userIDs []int32, op 
 			return false, nil, &APIError{Method: k.method, Path: k.path, StatusCode: http.StatusNotFound,
 				ErrorMessage: fmt.Sprintf("role %d no longer exists", roleID)}
 		}
+		if roles[i].MembersUnknown {
+			// Nothing tells what the interrupted attempt did: an empty
+			// role here would make a removal look done.
+			return false, nil, fmt.Errorf("role %d was listed without its members, so whether the interrupted change was made cannot be told; run ninjaops plan again to see", roleID)
+		}
 		current := make(map[int32]bool, len(roles[i].Members))
 		for _, m := range roles[i].Members {
 			current[m.ID] = true
