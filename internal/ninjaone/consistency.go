@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/ninjaops/ninjaops/internal/emailaddr"
 )
 
 // ErrInconsistent matches (errors.Is) every refusal of a read that cannot
@@ -211,7 +213,9 @@ func check(s *Snapshot, all []int32) error {
 			if m.Email == "" || emailKey(m.Email) == keys[i] {
 				continue
 			}
-			if u := x.user(i); !strings.EqualFold(m.Email, u.Email) {
+			// Spelled differently: the same address by the project's rule
+			// (case, Unicode normalisation, a domain's U- and A-label)?
+			if u := x.user(i); emailaddr.Key(m.Email) != emailaddr.Key(u.Email) {
 				emails.add("role %q lists %q as user %d, which is %s", r.Name, m.Email, m.ID, describeUser(u))
 			}
 		}

@@ -274,6 +274,14 @@ func TestCheckFoldsEmailCase(t *testing.T) {
 	if err := check(s, nil); err != nil {
 		t.Error(err)
 	}
+	// The same address as emailaddr.Key sees it: a domain's A-label for
+	// its U-label, a decomposed ü for the composed one.
+	s.Technicians[1].Email = "b@bücher.example"
+	s.Roles[0].Members[1].Email = "B@xn--bcher-kva.example"
+	s.Roles[0].Members[0].Email = "u\u0308nal.öz@example.com"
+	if err := check(s, nil); err != nil {
+		t.Error(err)
+	}
 	s.Roles[0].Members[0].Email = "unal.oz@example.com"
 	if err := check(s, nil); err == nil || !strings.Contains(err.Error(), `role "R" lists "unal.oz@example.com" as user 1`) {
 		t.Errorf("err = %v", err)
