@@ -88,7 +88,10 @@ func Acquire(dir, name string, h Holder) (*Lock, error) {
 		return nil, &HeldError{Path: path, Holder: readHolder(path)}
 	}
 	l := &Lock{f: f, path: path}
-	if prev := readHolder(path); prev.PID != 0 {
+	// Held now, so nobody else is writing the record: read it once, with
+	// no wait for one to appear (an empty record is the common case).
+	var prev Holder
+	if b, err := os.ReadFile(path); err == nil && json.Unmarshal(b, &prev) == nil && prev.PID != 0 {
 		l.Previous = &prev
 	}
 	b, _ := json.Marshal(h)
@@ -102,8 +105,9 @@ func Acquire(dir, name string, h Holder) (*Lock, error) {
 	return l, nil
 }
 
-// readHolder reads a lock file's record. A holder writes it just after
-// taking the lock, so an empty one is given a moment to appear.
+// readHolder reads the record of a lock another process holds. A holder
+// writes it just after taking the lock, so an empty one is given a moment
+// to appear.
 func readHolder(path string) Holder {
 	var h Holder
 	for try := 0; try < 5; try++ {
