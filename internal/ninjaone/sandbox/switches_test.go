@@ -163,12 +163,20 @@ func TestRolesWithoutMembers(t *testing.T) {
 				_, base, _ := sandboxtest.NewChecked(t, sandbox.Options{Seed: seed(t), Shape: shape, RolesWithoutMembers: tc.mode, RolesWithoutMembersIDs: tc.ids})
 				tok := "Bearer " + getToken(t, base, "")
 				var roles []map[string]json.RawMessage
-				json.Unmarshal(call(t, base, "GET", "/v2/user/roles", tok, "", "").body, &roles)
+				if x := call(t, base, "GET", "/v2/user/roles", tok, "", ""); x.status != 200 || json.Unmarshal(x.body, &roles) != nil {
+					t.Fatalf("roles: %d %s", x.status, x.body)
+				}
 				var one map[string]json.RawMessage
-				json.Unmarshal(call(t, base, "PATCH", "/v2/user/role/5/add-members", tok, "application/json", "[3]").body, &one)
+				if x := call(t, base, "PATCH", "/v2/user/role/5/add-members", tok, "application/json", "[3]"); x.status != 200 || json.Unmarshal(x.body, &one) != nil {
+					t.Fatalf("add-members: %d %s", x.status, x.body)
+				}
+				seen := map[float64]bool{}
 				for _, r := range append(roles, one) {
 					var id float64
-					json.Unmarshal(r["id"], &id)
+					if err := json.Unmarshal(r["id"], &id); err != nil {
+						t.Fatalf("a role without an id: %v", r)
+					}
+					seen[id] = true
 					m, ok := r["members"]
 					got := string(m)
 					switch {
@@ -179,6 +187,11 @@ func TestRolesWithoutMembers(t *testing.T) {
 					}
 					if got != tc.want[id] {
 						t.Errorf("role %v: members %q, want %q", id, got, tc.want[id])
+					}
+				}
+				for id := range tc.want {
+					if !seen[id] {
+						t.Errorf("role %v was not answered", id)
 					}
 				}
 			})
