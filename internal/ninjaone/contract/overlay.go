@@ -2,6 +2,7 @@ package contract
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -37,7 +38,7 @@ var Nullable = map[string][]string{
 // applyOverlay marks the Nullable keys nullable in doc.
 func applyOverlay(doc *openapi3.T) error {
 	var missing []string
-	for _, name := range sortedKeys(Nullable) {
+	for _, name := range slices.Sorted(maps.Keys(Nullable)) {
 		ref := doc.Components.Schemas[name]
 		if ref == nil || ref.Value == nil {
 			missing = append(missing, name)
@@ -56,15 +57,6 @@ func applyOverlay(doc *openapi3.T) error {
 		return fmt.Errorf("contract: the nullable overlay names what the spec lacks: %s", strings.Join(missing, ", "))
 	}
 	return nil
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
 
 // apiPrefix is the second base path NinjaOne serves the API under:

@@ -128,14 +128,6 @@ func (e *encoder) list() *list {
 	return &list{e: e}
 }
 
-func (l *list) item(v any) {
-	if l.n > 0 {
-		l.e.buf.WriteByte(',')
-	}
-	l.n++
-	l.e.value(v)
-}
-
 func (l *list) end() { l.e.buf.WriteByte(']') }
 
 // obj starts the next element, an object the caller writes with the
