@@ -24,7 +24,6 @@ import (
 	"fmt"
 	"net/http"
 	"sort"
-	"strings"
 	"sync"
 	"time"
 
@@ -428,11 +427,7 @@ func (r *runner) observe(err error) {
 // for one user, such as "Must be a System Administrator" on technicians,
 // is not such a reason.
 func refusesEveryWrite(err error) bool {
-	if errors.Is(err, ninjaone.ErrUserContextRequired) || errors.Is(err, ninjaone.ErrMissingScope) {
-		return true
-	}
-	var ae *ninjaone.APIError
-	return errors.As(err, &ae) && ae.StatusCode == http.StatusForbidden && strings.EqualFold(ae.AuthError, "insufficient_scope")
+	return errors.Is(err, ninjaone.ErrUserContextRequired) || errors.Is(err, ninjaone.ErrMissingScope)
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }

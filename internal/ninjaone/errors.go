@@ -117,6 +117,10 @@ func (e *APIError) Is(target error) bool {
 		return isRedirect(e.StatusCode)
 	case ErrUserContextRequired:
 		return e.userContextRequired()
+	case ErrMissingScope:
+		// The write refused for the token's scope, which a token answer
+		// without its scope could not tell beforehand.
+		return e.StatusCode == http.StatusForbidden && strings.EqualFold(e.AuthError, "insufficient_scope")
 	}
 	return false
 }
