@@ -259,7 +259,7 @@ func (c *Client) do(ctx context.Context, k *call) error {
 				return end(c.decodeError(k, reqID, r.attempt, derr))
 			}
 			cause := &APIError{Method: k.method, Path: k.path, StatusCode: status, RequestID: reqID,
-				Snippet: "response body could not be decoded: " + c.redact(derr.Error())}
+				Snippet: undecodable + c.redact(derr.Error())}
 			if werr := r.wait(cctx, "", cause); werr != nil {
 				return end(werr)
 			}
