@@ -54,6 +54,10 @@ func (r *runner) adoptCreated() {
 			r.failCreate(i, fmt.Sprintf("not created: NinjaOne now holds %d users with this email (%s), created since the plan; delete the extra ones in NinjaOne, then run apply again", len(users), idList(users)))
 		case plan.FromAPI(u.UserType) != v.Type:
 			r.failCreate(i, fmt.Sprintf("not created: since the plan, %s was created in NinjaOne as %s (user %d), not as the %s the plan creates; make a new plan", v.Email, plan.FromAPI(u.UserType), u.ID, v.Type))
+		case v.OrganizationID != 0 && u.OrganizationID != v.OrganizationID:
+			// Someone else's end user, perhaps a customer's outside the
+			// file's scope: the plan's memberships are not for them.
+			r.failCreate(i, fmt.Sprintf("not created: since the plan, %s was created in NinjaOne in organization %d (user %d), not in the organization %d the plan creates it in; make a new plan", v.Email, u.OrganizationID, u.ID, v.OrganizationID))
 		case u.Administrator:
 			r.failCreate(i, fmt.Sprintf("refused: %s was created since the plan and is a System Administrator in NinjaOne; ninjaops never changes such users", v.Email))
 		default:

@@ -92,6 +92,38 @@ func TestCreatedSinceThePlanIsAdopted(t *testing.T) {
 	}
 }
 
+// An end user created since the plan in another organization than the
+// plan's is someone else's: not adopted, and none of its memberships sent.
+func TestCreatedSinceThePlanInAnotherOrganizationIsNotAdopted(t *testing.T) {
+	p := &plan.Plan{Changes: []plan.Change{
+		userCreate("same-org@example.com", plan.EndUserUser),
+		userCreate("other-org@example.com", plan.EndUserUser),
+		membership(plan.Add, 1, "same-org@example.com", 0),
+		membership(plan.Add, 1, "other-org@example.com", 0),
+	}}
+	now := &ninjaone.Snapshot{EndUsers: []ninjaone.User{
+		{ID: 78, Email: "same-org@example.com", UserType: ninjaone.EndUser, OrganizationID: 3},
+		{ID: 79, Email: "other-org@example.com", UserType: ninjaone.EndUser, OrganizationID: 9},
+	}}
+	rr := &rereads{snaps: []*ninjaone.Snapshot{now, now}}
+	f := &fake{}
+	rep := Run(context.Background(), f, p, Options{Parallelism: 1, Reread: rr.read})
+	if diff := cmp.Diff([]string{"add role 1 [78]"}, f.calls); diff != "" {
+		t.Errorf("calls (-want +got):\n%s", diff)
+	}
+	got := statuses(rep)
+	why := "not created: since the plan, other-org@example.com was created in NinjaOne in organization 9 (user 79), not in the organization 3 the plan creates it in; make a new plan"
+	want := map[string]string{
+		`create user["same-org@example.com"]`:            "ok",
+		`create user["other-org@example.com"]`:           "failed: " + why,
+		`add role["R1"].member["same-org@example.com"]`:  "ok",
+		`add role["R1"].member["other-org@example.com"]`: "skipped: skipped: creating the user failed: " + why,
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("results (-want +got):\n%s", diff)
+	}
+}
+
 // A user created at the same moment by someone else (after the re-read,
 // while this run's creation was in flight) leaves two users with one
 // email when NinjaOne accepts both. The re-read after the create phase
