@@ -64,8 +64,10 @@ func (r *roleSyncer) Get(ctx context.Context, id *v2.ResourceId, _ *v2.ResourceI
 }
 
 func (r *roleSyncer) Entitlements(ctx context.Context, role *v2.Resource, opts resource.SyncOpAttrs) ([]*v2.Entitlement, *resource.SyncOpResults, error) {
+	// roleResource puts the type in the profile; only a resource built
+	// elsewhere, without it, needs the live role looked up.
 	typ := roleTypeOf(role)
-	if id, err := parseID(role.GetId(), roleType); err == nil {
+	if id, err := parseID(role.GetId(), roleType); err == nil && typ == "" {
 		st, err := r.c.forSync(ctx, opts.SyncID)
 		if err != nil {
 			return nil, nil, err

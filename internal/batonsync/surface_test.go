@@ -77,7 +77,8 @@ func TestSameNamedRolesHaveDistinctEntitlements(t *testing.T) {
 	if d := cmp.Diff(want, helpdesk); d != "" {
 		t.Errorf("Helpdesk entitlements (-want +got):\n%s", d)
 	}
-	// The per-resource path (a targeted sync) names them the same way.
+	// The per-resource path (ListEntitlements of one role) names them the
+	// same way.
 	c := newTestConnector(t, newFake(smallTenant()), Config{})
 	role, err := roleResource(smallTenant().Roles[3])
 	if err != nil {
@@ -86,6 +87,12 @@ func TestSameNamedRolesHaveDistinctEntitlements(t *testing.T) {
 	ents, _, err := (&roleSyncer{c: c}).Entitlements(context.Background(), role, resource.SyncOpAttrs{SyncID: "s"})
 	if err != nil || len(ents) != 1 || ents[0].GetDisplayName() != "Helpdesk (end-user role) member" || !strings.Contains(ents[0].GetDescription(), "end users only") {
 		t.Errorf("Entitlements: %v %v", ents, err)
+	}
+	// A resource without the type in its profile: the live role says it.
+	delete(role.GetProfile().GetFields(), "type")
+	ents, _, err = (&roleSyncer{c: c}).Entitlements(context.Background(), role, resource.SyncOpAttrs{SyncID: "s"})
+	if err != nil || len(ents) != 1 || ents[0].GetDisplayName() != "Helpdesk (end-user role) member" {
+		t.Errorf("Entitlements of a role without its type: %v %v", ents, err)
 	}
 }
 
