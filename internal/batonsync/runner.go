@@ -243,6 +243,11 @@ func (s *Server) Sync(ctx context.Context, opts SyncOptions) (sum Summary, err e
 	if engine == "" {
 		engine = SQLite
 	}
+	for _, typ := range opts.ResourceTypes {
+		if !knownResourceType(typ) {
+			return Summary{}, fmt.Errorf("resource type %q: want one of %s", typ, strings.Join(resourceTypeIDs(), ", "))
+		}
+	}
 	staged, install, done, err := s.stageC1Z(opts.File)
 	if err != nil {
 		return Summary{}, err
@@ -255,11 +260,6 @@ func (s *Server) Sync(ctx context.Context, opts SyncOptions) (sum Summary, err e
 	}
 	if opts.Progress != nil {
 		syncOpts = append(syncOpts, sdksync.WithProgressHandler(opts.Progress))
-	}
-	for _, typ := range opts.ResourceTypes {
-		if !knownResourceType(typ) {
-			return Summary{}, fmt.Errorf("resource type %q: want one of %s", typ, strings.Join(resourceTypeIDs(), ", "))
-		}
 	}
 	if len(opts.ResourceTypes) > 0 {
 		syncOpts = append(syncOpts, sdksync.WithSyncResourceTypes(opts.ResourceTypes))
