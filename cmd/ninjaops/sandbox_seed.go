@@ -71,25 +71,34 @@ func resolveSandbox(c *cli.Context) (sandboxSetup, error) {
 	} else if s.seed, s.info, err = builtinSeed(); err != nil {
 		return s, err
 	}
-	s.state = c.String(flagSandboxState)
-	if s.explicit && !c.IsSet(flagSandboxState) {
-		s.state = seedStatePath(s.info)
-	}
-	return s, nil
+	s.state, err = stateFor(c, func() (string, error) { return s.info.Digest, nil })
+	return s, err
 }
 
 // sandboxStatePath is the state file --sandbox uses, as resolveSandbox
 // chooses it, without parsing the seed: for the tenant a plan is made for.
 func sandboxStatePath(c *cli.Context) (string, error) {
-	path := c.String(flagSandboxSeed)
-	if path == "" || c.IsSet(flagSandboxState) {
+	return stateFor(c, func() (string, error) {
+		data, err := interruptibly(c.Context, func() ([]byte, error) { return os.ReadFile(c.String(flagSandboxSeed)) })
+		if err != nil {
+			return "", fmt.Errorf("--%s: %w", flagSandboxSeed, err)
+		}
+		return sandbox.SeedDigest(data), nil
+	})
+}
+
+// stateFor is the one rule for the state of --sandbox: --sandbox-state
+// when given; else, with --sandbox-seed, a state of the seed's own, named
+// by its digest; else the default.
+func stateFor(c *cli.Context, digest func() (string, error)) (string, error) {
+	if c.String(flagSandboxSeed) == "" || c.IsSet(flagSandboxState) {
 		return c.String(flagSandboxState), nil
 	}
-	data, err := interruptibly(c.Context, func() ([]byte, error) { return os.ReadFile(path) })
+	d, err := digest()
 	if err != nil {
-		return "", fmt.Errorf("--%s: %w", flagSandboxSeed, err)
+		return "", err
 	}
-	return seedStatePath(sandbox.SeedInfo{Digest: sandbox.SeedDigest(data)}), nil
+	return seedStatePath(sandbox.SeedInfo{Digest: d}), nil
 }
 
 // loadSeed reads a seed file; an interrupt ends a read that blocks (a
