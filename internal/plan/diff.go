@@ -770,17 +770,9 @@ func (x *differ) exclusiveRoles() {
 		}
 		if len(outside) > 0 {
 			x.warnf("role[%q] is exclusive, but %s outside settings.scope and %s left in it: %s",
-				x.roles[r].label, countOf(len(outside), "1 of its members is", "of its members are"), wasWere(len(outside)), quoteList(outside))
+				x.roles[r].label, Count(len(outside), "of its members is", "of its members are"), wasWere(len(outside)), quoteList(outside))
 		}
 	}
-}
-
-// countOf is one for n == 1, else "n many".
-func countOf(n int, one, many string) string {
-	if n == 1 {
-		return one
-	}
-	return strconv.Itoa(n) + " " + many
 }
 
 func wasWere(n int) string {

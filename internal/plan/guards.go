@@ -126,16 +126,10 @@ func CheckGuards(p *Plan, base GuardBase, maxDeletions int, maxRemovalPercent fl
 // things" when the base is unknown or smaller than n (a snapshot that
 // misses what the plan removes).
 func ofBase(n, base int, one, many, where string) string {
-	noun := func(k int) string {
-		if k == 1 {
-			return one
-		}
-		return many
-	}
 	if base >= n && base > 0 {
-		return fmt.Sprintf("%d of the %d %s%s", n, base, noun(base), where)
+		return fmt.Sprintf("%d of the %s%s", n, Count(base, one, many), where)
 	}
-	return fmt.Sprintf("%d %s", n, noun(n))
+	return Count(n, one, many)
 }
 
 // percent formats a percentage with at most one decimal.

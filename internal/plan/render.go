@@ -78,14 +78,6 @@ func unmanagedNote(p *Plan, esc func(string) string) string {
 	return fmt.Sprintf("Unmanaged: %d users in scope are not in the file: %s.", n, list)
 }
 
-// unmanagedCount is "1 unmanaged user" or "n unmanaged users".
-func unmanagedCount(n int) string {
-	if n == 1 {
-		return "1 unmanaged user"
-	}
-	return fmt.Sprintf("%d unmanaged users", n)
-}
-
 // field is one named value of a user as the renderers print it.
 type field struct{ name, value string }
 

@@ -62,11 +62,11 @@ func RenderMarkdown(p *Plan, opts MarkdownOptions) []byte {
 	var head strings.Builder
 	switch s, n := summaryCounts(p.Summary), len(p.Unmanaged); {
 	case s != "" && n > 0:
-		fmt.Fprintf(&head, "### ninjaops plan: %s; %s\n\n", s, unmanagedCount(n))
+		fmt.Fprintf(&head, "### ninjaops plan: %s; %s\n\n", s, Count(n, "unmanaged user", ""))
 	case s != "":
 		fmt.Fprintf(&head, "### ninjaops plan: %s\n\n", s)
 	case n > 0:
-		fmt.Fprintf(&head, "### ninjaops plan: no changes to apply; %s\n\n", unmanagedCount(n))
+		fmt.Fprintf(&head, "### ninjaops plan: no changes to apply; %s\n\n", Count(n, "unmanaged user", ""))
 	default:
 		head.WriteString("### ninjaops plan: no changes\n\nNinjaOne matches the desired state.\n\n")
 	}
