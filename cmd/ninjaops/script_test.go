@@ -311,7 +311,8 @@ func cmdFileinfo(ts *testscript.TestScript, neg bool, args []string) {
 // dupcheck STATEURL NAME... reads the sandbox's state and fails if an email
 // is held by more than one user unless one of the applies NAME (output in
 // NAME.out, exit code in NAME.code) exited 1 naming the email and every id
-// holding it, and did not claim success. It prints how many emails are
+// holding it, and did not claim success; when none is, every apply must
+// have completed (exit 0). It prints how many emails are
 // held twice, and how many creations were adopted, for the log.
 func cmdDupcheck(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) < 2 {
@@ -360,6 +361,14 @@ func cmdDupcheck(ts *testscript.TestScript, neg bool, args []string) {
 			return r.code == "1" && strings.Contains(r.out, want) && !strings.Contains(r.out, "Apply complete!")
 		}) {
 			ts.Fatalf("%s is held by users %v, and no apply reported it (exit 1, %q)", email, ids, want)
+		}
+	}
+	if twice == 0 {
+		// Nothing to report: then every apply must have finished.
+		for i, r := range runs {
+			if r.code != "0" || !strings.Contains(r.out, "Apply complete!") {
+				ts.Fatalf("no email is held twice, yet apply %s exited %s:\n%s", args[1+i], r.code, r.out)
+			}
 		}
 	}
 	fmt.Fprintf(ts.Stdout(), "%d emails held twice, all reported; %d creations adopted\n", twice, adopted)
