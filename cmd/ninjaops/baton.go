@@ -548,7 +548,12 @@ func withBaton(c *cli.Context, e *env, verb string, provisions bool, fn func(con
 	if err != nil && c.Context.Err() != nil && !errors.As(err, &coded) {
 		// A change interrupted in flight may have been made or not; each
 		// is idempotent, so running it again settles it.
-		return withCode(exitInterrupted, fmt.Errorf("interrupted; the %s may or may not have been made in NinjaOne: run it again, which makes it or finds it made", verb))
+		settle := "run it again, which makes it or finds it made"
+		if verb == "delete" {
+			// A second delete of a user already gone is an error by design.
+			settle = "run it again: if it then says the user does not exist, the first one deleted it"
+		}
+		return withCode(exitInterrupted, fmt.Errorf("interrupted; the %s may or may not have been made in NinjaOne: %s", verb, settle))
 	}
 	return err
 }

@@ -112,6 +112,7 @@ func TestBatonInterrupted(t *testing.T) {
 	}{
 		{"sync", []string{"sync", "--file", filepath.Join(t.TempDir(), "new.c1z")}, "Error: interrupted; nothing was written"},
 		{"grant", []string{"grant", "--file", file, "--entitlement", "role:12:member", "--principal", "user:102"}, "Error: interrupted; the grant may or may not have been made in NinjaOne: run it again"},
+		{"delete", []string{"delete", "--resource", "user:109"}, "Error: interrupted; the delete may or may not have been made in NinjaOne: run it again: if it then says the user does not exist, the first one deleted it"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			srv.ResetStats()
